@@ -1,0 +1,3 @@
+from rae.cli.main import main
+
+raise SystemExit(main())

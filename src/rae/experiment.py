@@ -1,0 +1,98 @@
+"""Library entry points the CLI wraps: `train_and_evaluate` and `reproduce`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rae.config import Config
+from rae.data import load_splits
+from rae.evaluation.evaluate import evaluate_run
+from rae.reporting.paper import METRICS
+from rae.reporting.tables import comparison_table
+from rae.rundir import RunDir, library_versions, read_json, write_json_atomic, write_text_atomic
+from rae.training import train
+
+
+def train_and_evaluate(
+    config: Config, workdir: str | Path, *, resume: bool = False, overwrite: bool = False, quiet: bool = False
+) -> dict[str, Any]:
+    """Train (or finish training) one run, then evaluate it; returns results.json's content."""
+    run = RunDir(Path(workdir))
+    if resume and run.results_json.exists():
+        return read_json(run.results_json)
+    if resume and run.path.exists():
+        config = run.load_config()
+    splits = load_splits(
+        config.data.dataset,
+        seed=config.seed,
+        data_dir=config.data.data_dir,
+        validation_per_class=config.data.validation_per_class,
+        train_limit=config.data.train_limit,
+    )
+    train(config, workdir, resume=resume and run.path.exists(), overwrite=overwrite, quiet=quiet, splits=splits)
+    return evaluate_run(workdir, splits=splits)
+
+
+def trial_dir(out: Path, trial: int, seed: int) -> Path:
+    return out / f"trial-{trial:02d}-seed-{seed}"
+
+
+def reproduce(
+    config: Config,
+    out: str | Path,
+    *,
+    trials: int,
+    quiet: bool = False,
+    on_trial: Callable[[int, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """One run per seed (config.seed, config.seed+1, ...); finished trials are kept, not re-run.
+
+    Writes summary.json and summary.md (mean ± sd beside the paper) into `out`.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for trial in range(trials):
+        seed = config.seed + trial
+        trial_config = config.replace(seed=seed)
+        path = trial_dir(out, trial, seed)
+        result = train_and_evaluate(trial_config, path, resume=True, quiet=quiet)
+        results.append(result)
+        if on_trial is not None:
+            on_trial(trial, result)
+    summary = summarize(config.data.dataset, results)
+    summary["config"] = config.to_dict()
+    summary["versions"] = library_versions()
+    write_json_atomic(out / "summary.json", summary)
+    write_text_atomic(out / "summary.md", summary_markdown(summary))
+    return summary
+
+
+def summarize(dataset: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample sd (ddof=1; 0 for a single trial) of each metric over trials."""
+    metrics = {}
+    for key in METRICS:
+        values = np.array([r["metrics"][key] for r in results], dtype=float)
+        sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        metrics[key] = {"mean": float(values.mean()), "sd": sd, "values": values.tolist()}
+    return {
+        "dataset": dataset,
+        "trials": len(results),
+        "seeds": [r["seed"] for r in results],
+        "metrics": metrics,
+        "wall_time_s": [r.get("wall_time_s") for r in results],
+        "notes": sorted({note for r in results for note in r.get("notes", [])}),
+    }
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    ours = {key: (value["mean"], value["sd"]) for key, value in summary["metrics"].items()}
+    title = f"# rae reproduce: {summary['dataset']}, {summary['trials']} trial(s), seeds {summary['seeds']}"
+    lines = [title, "", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd")]
+    for note in summary.get("notes", []):
+        lines.append(f"> Note: {note}\n")
+    return "\n".join(lines)

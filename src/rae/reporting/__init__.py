@@ -1,0 +1,1 @@
+"""Results files, the comparison with the paper, and (later) figures and reports."""

@@ -1,0 +1,42 @@
+"""Markdown tables of our numbers beside the paper's."""
+
+from __future__ import annotations
+
+import math
+
+from rae.reporting.paper import METRIC_LABELS, METRICS, beats, paper_rows
+
+
+def format_value(mean: float, sd: float | None = None, digits: int = 3) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "-"
+    return f"{mean:.{digits}f}" if sd is None else f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def comparison_table(dataset: str, ours: dict[str, tuple[float, float | None]], label: str = "rae (ours)") -> str:
+    """One row per metric: ours, the paper's RAE, our difference, the paper's GNCN-PDH.
+
+    `ours` maps a metric key to (mean, sd); sd is None for a single run.
+    """
+    rows = paper_rows(dataset)
+    rae, best = rows.get("RAE", {}), rows.get("GNCN-PDH", {})
+    lines = [
+        f"| metric | {label} | paper RAE | ours − paper RAE | paper GNCN-PDH |",
+        "|---|---|---|---|---|",
+    ]
+    for metric in METRICS:
+        if metric not in ours:
+            continue
+        mean, sd = ours[metric]
+        paper = rae.get(metric)
+        if paper is None:
+            diff = "-"
+        else:
+            verdict = "better" if beats(metric, mean, paper.mean) else "worse"
+            diff = f"{mean - paper.mean:+.3f} ({verdict})"
+        lines.append(
+            f"| {METRIC_LABELS[metric]} | {format_value(mean, sd)} | "
+            f"{format_value(paper.mean, paper.sd) if paper else '-'} | {diff} | "
+            f"{format_value(best[metric].mean, best[metric].sd) if metric in best else '-'} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,39 @@
+import json
+
+import numpy as np
+import pytest
+
+from rae import experiment
+from rae.experiment import reproduce, summarize
+
+
+def test_reproduce_aggregates_trials_and_resumes_finished_ones(small_config, tmp_path, monkeypatch):
+    config = small_config.replace(**{"train.epochs": 1, "seed": 5})
+    seen = []
+    summary = reproduce(config, tmp_path / "repro", trials=2, quiet=True, on_trial=lambda i, r: seen.append(r))
+    assert [r["seed"] for r in seen] == [5, 6]
+    assert summary["seeds"] == [5, 6]
+    for key, value in summary["metrics"].items():
+        values = [r["metrics"][key] for r in seen]
+        assert value["values"] == values
+        assert value["mean"] == pytest.approx(np.mean(values))
+        assert value["sd"] == pytest.approx(np.std(values, ddof=1))
+    saved = json.loads((tmp_path / "repro" / "summary.json").read_text())
+    assert saved["metrics"] == summary["metrics"] and saved["config"]["seed"] == 5
+    table = (tmp_path / "repro" / "summary.md").read_text()
+    assert "mean ± sd" in table and "paper GNCN-PDH" in table
+    assert (tmp_path / "repro" / "trial-01-seed-6" / "results.json").is_file()
+
+    # A third trial: the two finished ones are read back, not trained again.
+    trained = []
+    real_train = experiment.train
+    monkeypatch.setattr(experiment, "train", lambda *a, **k: trained.append(k) or real_train(*a, **k))
+    summary = reproduce(config, tmp_path / "repro", trials=3, quiet=True)
+    assert len(trained) == 1 and summary["seeds"] == [5, 6, 7]
+    assert summary["metrics"]["bce"]["values"][:2] == [r["metrics"]["bce"] for r in seen]
+
+
+def test_summary_of_one_trial_has_zero_sd():
+    one = {"seed": 0, "metrics": {"bce": 1.0, "log_likelihood": -2.0, "classification_error": 3.0, "masked_mse": 4.0}}
+    summary = summarize("mnist", [one])
+    assert summary["metrics"]["bce"] == {"mean": 1.0, "sd": 0.0, "values": [1.0]}

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,3 +38,23 @@ def test_summary_of_one_trial_has_zero_sd():
     one = {"seed": 0, "metrics": {"bce": 1.0, "log_likelihood": -2.0, "classification_error": 3.0, "masked_mse": 4.0}}
     summary = summarize("mnist", [one])
     assert summary["metrics"]["bce"] == {"mean": 1.0, "sd": 0.0, "values": [1.0]}
+
+
+def test_train_and_evaluate_on_a_fashion_mnist_subset(small_config, tmp_path):
+    if not (Path(small_config.data.data_dir) / "fashion-mnist" / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("offline Fashion-MNIST absent")
+    config = small_config.replace(**{"data.dataset": "fashion-mnist", "train.epochs": 2})
+    results = experiment.train_and_evaluate(config, tmp_path / "fmnist")
+    assert results["dataset"] == "fashion-mnist"
+    assert all(np.isfinite(v) for v in results["metrics"].values())
+    assert "102.723" in (tmp_path / "fmnist" / "results.md").read_text()  # the paper's FMNIST RAE row
+
+
+def test_kmnist_without_training_images_is_a_one_line_error(small_config, tmp_path, capsys):
+    from rae.cli.main import main
+
+    code = main(["train", "--dataset", "kmnist", "--data-dir", small_config.data.data_dir, "--out",
+                 str(tmp_path / "k"), "--epochs", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "train-images-idx3-ubyte.gz" in err and "--data-dir" in err

@@ -12,15 +12,16 @@ from rae.config import Config
 from rae.data import load_splits
 from rae.evaluation.evaluate import evaluate_run
 from rae.reporting.paper import METRICS
+from rae.reporting.report import write_report, write_reproduce_report
 from rae.reporting.tables import comparison_table
-from rae.rundir import RunDir, library_versions, read_json, write_json_atomic, write_text_atomic
+from rae.rundir import RunDir, library_versions, read_json, trial_dir, write_json_atomic, write_text_atomic
 from rae.training import train
 
 
 def train_and_evaluate(
     config: Config, workdir: str | Path, *, resume: bool = False, overwrite: bool = False, quiet: bool = False
 ) -> dict[str, Any]:
-    """Train (or finish training) one run, then evaluate it; returns results.json's content."""
+    """Train (or finish training) one run, evaluate it and write its report; returns results.json's content."""
     run = RunDir(Path(workdir))
     if resume and run.results_json.exists():
         return read_json(run.results_json)
@@ -34,11 +35,9 @@ def train_and_evaluate(
         train_limit=config.data.train_limit,
     )
     train(config, workdir, resume=resume and run.path.exists(), overwrite=overwrite, quiet=quiet, splits=splits)
-    return evaluate_run(workdir, splits=splits)
-
-
-def trial_dir(out: Path, trial: int, seed: int) -> Path:
-    return out / f"trial-{trial:02d}-seed-{seed}"
+    results = evaluate_run(workdir, splits=splits)
+    write_report(workdir)
+    return results
 
 
 def reproduce(
@@ -51,24 +50,27 @@ def reproduce(
 ) -> dict[str, Any]:
     """One run per seed (config.seed, config.seed+1, ...); finished trials are kept, not re-run.
 
-    Writes summary.json and summary.md (mean ± sd beside the paper) into `out`.
+    Writes summary.json, summary.md (mean ± sd beside the paper) and report.html into `out`.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    results = []
+    results, timings = [], []
     for trial in range(trials):
         seed = config.seed + trial
-        trial_config = config.replace(seed=seed)
         path = trial_dir(out, trial, seed)
-        result = train_and_evaluate(trial_config, path, resume=True, quiet=quiet)
+        result = train_and_evaluate(config.replace(seed=seed), path, resume=True, quiet=quiet)
         results.append(result)
+        timings.append({"train_s": read_json(RunDir(path).train_summary)["wall_time_s"],
+                        "evaluate_s": result.get("wall_time_s")})
         if on_trial is not None:
             on_trial(trial, result)
     summary = summarize(config.data.dataset, results)
+    summary["wall_time_s"] = timings
     summary["config"] = config.to_dict()
     summary["versions"] = library_versions()
     write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "summary.md", summary_markdown(summary))
+    write_reproduce_report(out)
     return summary
 
 
@@ -84,7 +86,6 @@ def summarize(dataset: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         "trials": len(results),
         "seeds": [r["seed"] for r in results],
         "metrics": metrics,
-        "wall_time_s": [r.get("wall_time_s") for r in results],
         "notes": sorted({note for r in results for note in r.get("notes", [])}),
     }
 

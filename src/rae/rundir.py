@@ -8,6 +8,7 @@ Layout (also documented in the README):
     backup/              resume state while training is unfinished
     train_summary.json   written once training has finished
     results.json/.md     written by `rae evaluate`
+    artifacts.npz        arrays the figures show, written by `rae evaluate`
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rae.config import Config
 from rae.errors import RunDirError
 
@@ -37,6 +40,20 @@ def write_text_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_npz_atomic(path: Path, arrays: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -64,7 +81,9 @@ def library_versions() -> dict[str, str]:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             pass
-    versions["keras_backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
+    import keras  # deferred: the backend is only known once keras is imported
+
+    versions["keras_backend"] = keras.backend.backend()
     return versions
 
 
@@ -109,6 +128,14 @@ class RunDir:
         return self.path / "results.md"
 
     @property
+    def artifacts(self) -> Path:
+        return self.path / "artifacts.npz"
+
+    @property
+    def figures(self) -> Path:
+        return self.path / "figures"
+
+    @property
     def tensorboard(self) -> Path:
         return self.path / "tensorboard"
 
@@ -128,6 +155,11 @@ class RunDir:
                 f"train it first with `rae train --out {self.path}`"
             )
         return self.best_checkpoint
+
+
+def trial_dir(out: Path, trial: int, seed: int) -> Path:
+    """The run directory of one trial of `rae reproduce`."""
+    return Path(out) / f"trial-{trial:02d}-seed-{seed}"
 
 
 def create_run_dir(path: str | Path, config: Config, *, overwrite: bool = False) -> RunDir:

@@ -110,3 +110,16 @@ def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "rae", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert "train" in result.stdout and "reproduce" in result.stdout
+
+
+def test_report_of_a_folder_without_results_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "report", tmp_path)
+    assert_one_line_error(code, err, "rae evaluate")
+
+
+def test_evaluate_then_report_from_the_command_line(capsys, trained_run):
+    code, out, _ = run_cli(capsys, "evaluate", trained_run, "--set", "eval.iterative_steps=0")
+    assert code == 0 and "paper RAE" in out and "report.html" in out
+    assert (trained_run / "report.html").is_file() and (trained_run / "figures").is_dir()
+    code, out, _ = run_cli(capsys, "report", trained_run)
+    assert code == 0 and str(trained_run / "report.html") in out

@@ -68,6 +68,10 @@ def test_evaluate_run_writes_results_and_is_deterministic(trained_run):
     assert saved["metrics"] == first["metrics"]
     assert set(saved["metrics"]) == {"bce", "log_likelihood", "classification_error", "masked_mse"}
     assert saved["checkpoint"] == "checkpoints/best.keras"
+    with np.load(run.artifacts) as artifacts:
+        assert artifacts["images"].shape == (16, 784) and artifacts["gmm_samples"].shape == (64, 784)
+        assert artifacts["test_latents"].shape == (10000, 20) and artifacts["mask"].sum() == 392
+        np.testing.assert_array_equal(artifacts["masked_inputs"][:, artifacts["mask"]], 0)
     assert {"keras", "numpy", "scikit-learn"} <= set(saved["versions"])
     assert saved["protocol"]["gmm_components"] == 5 and saved["protocol"]["masked_pixels"] == 392
     assert len(saved["masked_mse_iterative"]["values"]) == 3

@@ -56,33 +56,21 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def _with_extra_callback(monkeypatch, callback):
-    original = trainer._callbacks
-
-    def patched(*args, **kwargs):
-        return [callback, *original(*args, **kwargs)]
-
-    monkeypatch.setattr(trainer, "_callbacks", patched)
-
-
-def test_an_interrupted_run_resumes_from_the_saved_epoch(small_config, tmp_path, monkeypatch):
+def test_an_interrupted_run_resumes_from_the_saved_epoch(small_config, tmp_path):
     path = tmp_path / "run"
-    _with_extra_callback(monkeypatch, _Interrupt(at_epoch=2))
     with pytest.raises(KeyboardInterrupt):
-        train(small_config, path, quiet=True)
+        train(small_config, path, quiet=True, callbacks=[_Interrupt(at_epoch=2)])
     run = RunDir(path)
     assert not run.is_trained and run.backup.exists()
     assert list(read_history(run)["epoch"]) == [0, 1]
 
-    monkeypatch.undo()
     seen = []
 
     class Record(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             seen.append((epoch, int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))))
 
-    _with_extra_callback(monkeypatch, Record())
-    result = train(None, path, resume=True, quiet=True)
+    result = train(None, path, resume=True, quiet=True, callbacks=[Record()])
     steps_per_epoch = math.ceil(2000 / small_config.train.batch_size)
     # Only the missing epoch ran, and the optimizer (hence the LR schedule) kept its step count.
     assert seen == [(2, 2 * steps_per_epoch)]
@@ -106,10 +94,9 @@ class _Poison(keras.callbacks.Callback):
             kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
 
 
-def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(small_config, tmp_path, monkeypatch):
-    _with_extra_callback(monkeypatch, _Poison())
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(small_config, tmp_path):
     with pytest.raises(TrainingDivergedError) as info:
-        train(small_config, tmp_path / "run", quiet=True)
+        train(small_config, tmp_path / "run", quiet=True, callbacks=[_Poison()])
     message = str(info.value)
     assert "\n" not in message and "epoch 2" in message and "last.keras" in message
     run = RunDir(tmp_path / "run")

@@ -1,4 +1,4 @@
-"""`rae train | evaluate | reproduce`: argument parsing and error reporting only.
+"""`rae train | evaluate | reproduce | report | config`: argument parsing and error reporting only.
 
 A `RaeError` (bad input) becomes one line on stderr and exit code 2; the work
 itself lives in library functions (`rae.training.train`, `rae.experiment`, ...).
@@ -66,7 +66,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from rae.evaluation.evaluate import evaluate_run, results_markdown
+    from rae.evaluation.evaluate import evaluate_run
+    from rae.reporting.tables import results_markdown
     from rae.rundir import open_run_dir
 
     config = open_run_dir(args.run_dir).load_config()
@@ -77,6 +78,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     eval_config = config.replace(**overrides).eval
     results = evaluate_run(args.run_dir, eval_config=eval_config, baselines=args.baseline)
     print(results_markdown(results))
+    _cmd_report(args)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from rae.reporting.report import write_report, write_reproduce_report
+
+    folder = Path(args.run_dir)
+    is_reproduce = (folder / "summary.json").exists()
+    html, _ = write_reproduce_report(folder) if is_reproduce else write_report(folder)
+    print(f"report: {html}")
     return 0
 
 
@@ -94,7 +106,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     summary = reproduce(config, out, trials=args.trials, quiet=args.quiet, on_trial=report)
     print(summary_markdown(summary))
-    print(f"summary: {Path(out) / 'summary.json'}")
+    print(f"summary: {Path(out) / 'summary.json'}; report: {Path(out) / 'report.html'}")
     return 0
 
 
@@ -129,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", type=Path, help="folder of the trials (default runs/<dataset>-reproduce)")
     reproduce.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
     reproduce.set_defaults(func=_cmd_reproduce)
+
+    report = sub.add_parser("report", help="write report.html/report.md (and figures/) for a run or reproduce folder")
+    report.add_argument("run_dir", type=Path, help="a run directory, or the --out folder of `rae reproduce`")
+    report.set_defaults(func=_cmd_report)
 
     config = sub.add_parser("config", help="print the resolved config as JSON")
     _add_config_arguments(config)

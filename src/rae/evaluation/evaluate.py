@@ -31,10 +31,13 @@ from rae.evaluation.log_likelihood import (
 from rae.evaluation.masks import make_mask
 from rae.errors import ConfigError
 from rae.model.inference import InferenceModel
-from rae.reporting.tables import comparison_table
-from rae.rundir import library_versions, open_run_dir, write_json_atomic, write_text_atomic
+from rae.reporting.tables import results_markdown
+from rae.rundir import library_versions, open_run_dir, save_npz_atomic, write_json_atomic, write_text_atomic
 
 BASELINES = ("gmm-pixels",)
+# How many test images and GMM samples artifacts.npz keeps for the figures.
+FIGURE_IMAGES = 16
+FIGURE_SAMPLES = 64
 
 
 def derived_seed(seed: int, purpose: str) -> int:
@@ -54,9 +57,19 @@ class _Timer:
 
 
 def compute_metrics(
-    model: InferenceModel, splits: DataSplits, config: EvalConfig, seed: int, baselines: Iterable[str] = ()
+    model: InferenceModel,
+    splits: DataSplits,
+    config: EvalConfig,
+    seed: int,
+    baselines: Iterable[str] = (),
+    artifacts: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Every metric of the protocol for one model; returns the results.json payload (without paths)."""
+    """Every metric of the protocol for one model; returns the results.json payload (without paths).
+
+    If `artifacts` is a dict, it is filled with the arrays the figures show
+    (a few test images with their reconstructions and completions, decoded GMM
+    samples, the test latents), so that plotting never refits the GMM.
+    """
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
         raise ConfigError(f"unknown baseline {unknown[0]!r}; choose one of: {', '.join(BASELINES)}")
@@ -107,6 +120,22 @@ def compute_metrics(
         ),
     )
 
+    if artifacts is not None:
+        shown = slice(0, FIGURE_IMAGES)
+        artifacts.update(
+            image_shape=np.array(splits.spec.image_shape),
+            images=test.x[shown],
+            reconstructions=x_hat[shown],
+            mask=mask,
+            masked_inputs=np.where(mask, np.float32(0), test.x[shown]),
+            completion_one_pass=completion[shown],
+            gmm_samples=p_samples[:FIGURE_SAMPLES],
+            test_latents=z_test,
+            test_labels=test.y,
+        )
+        if iterative is not None:
+            artifacts["completion_iterative"] = iterative.completion[shown]
+
     baseline_results = {}
     if "gmm-pixels" in baselines:
         baseline_results["gmm_pixels_log_likelihood"] = timer.run(
@@ -145,22 +174,6 @@ def compute_metrics(
     }
 
 
-def results_markdown(results: dict[str, Any]) -> str:
-    ours = {key: (value, None) for key, value in results["metrics"].items()}
-    lines = [f"# rae results: {results['dataset']} (seed {results['seed']})", "", comparison_table(results["dataset"], ours)]
-    if results.get("masked_mse_iterative"):
-        curve = results["masked_mse_iterative"]
-        lines.append(
-            f"Iterative completion (observed pixels clamped): M-MSE {curve['values'][0]:.3f} after 1 step, "
-            f"{curve['values'][-1]:.3f} after {curve['steps'][-1]} steps.\n"
-        )
-    for name, value in results.get("baselines", {}).items():
-        lines.append(f"Baseline {name}: {value:.3f}\n")
-    for note in results.get("notes", []):
-        lines.append(f"> Note: {note}\n")
-    return "\n".join(lines)
-
-
 def evaluate_run(
     run_path: str | Path,
     *,
@@ -182,10 +195,12 @@ def evaluate_run(
             train_limit=config.data.train_limit,
         )
     start = time.perf_counter()
-    results = compute_metrics(InferenceModel.load(checkpoint), splits, eval_config, config.seed, baselines)
+    artifacts: dict[str, np.ndarray] = {}
+    results = compute_metrics(InferenceModel.load(checkpoint), splits, eval_config, config.seed, baselines, artifacts)
     results["checkpoint"] = str(checkpoint.relative_to(run.path))
     results["wall_time_s"] = round(time.perf_counter() - start, 3)
     results["versions"] = library_versions()
+    save_npz_atomic(run.artifacts, artifacts)
     write_json_atomic(run.results_json, results)
     write_text_atomic(run.results_md, results_markdown(results))
     return results

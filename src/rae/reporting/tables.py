@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from rae.reporting.paper import METRIC_LABELS, METRICS, beats, paper_rows
 
@@ -40,3 +41,21 @@ def comparison_table(dataset: str, ours: dict[str, tuple[float, float | None]], 
             f"{format_value(best[metric].mean, best[metric].sd) if metric in best else '-'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def iterative_completion_sentence(curve: dict[str, list]) -> str:
+    return (f"Iterative completion (observed pixels clamped): M-MSE {curve['values'][0]:.3f} after 1 step, "
+            f"{curve['values'][-1]:.3f} after {curve['steps'][-1]} steps.")
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    """results.md: one run's metrics beside the paper, then the extras and notes."""
+    ours = {key: (value, None) for key, value in results["metrics"].items()}
+    lines = [f"# rae results: {results['dataset']} (seed {results['seed']})", "", comparison_table(results["dataset"], ours)]
+    if results.get("masked_mse_iterative"):
+        lines.append(iterative_completion_sentence(results["masked_mse_iterative"]) + "\n")
+    for name, value in results.get("baselines", {}).items():
+        lines.append(f"Baseline {name}: {value:.3f}\n")
+    for note in results.get("notes", []):
+        lines.append(f"> Note: {note}\n")
+    return "\n".join(lines)

@@ -92,12 +92,14 @@ def train(
     overwrite: bool = False,
     quiet: bool = False,
     splits: DataSplits | None = None,
+    callbacks: list[keras.callbacks.Callback] = (),
 ) -> TrainResult:
     """Train `config` into the run directory `out`.
 
     With `resume`, `out` must hold an earlier run: its saved config is used and
     training continues from the last completed epoch. `splits` lets a caller that
-    already loaded the data (e.g. `reproduce`) skip loading it again.
+    already loaded the data (e.g. `reproduce`) skip loading it again; `callbacks`
+    run before the built-in ones (history, checkpoints, resume state).
     """
     if resume:
         run = open_run_dir(out)
@@ -127,7 +129,7 @@ def train(
         epochs=config.train.epochs,
         shuffle=True,
         validation_data=(splits.validation.x, splits.validation.x),
-        callbacks=_callbacks(config, run, resuming=resume),
+        callbacks=[*callbacks, *_callbacks(config, run, resuming=resume)],
         verbose=_progress_verbosity(quiet),
     )
     wall_time = time.perf_counter() - start
@@ -138,7 +140,9 @@ def train(
         "epochs_completed": epochs_completed,
         "best_epoch": best_epoch,
         "best_val_bce": best_val_bce,
-        "wall_time_s": wall_time if not resume else None,
+        # After a resume this is the time of the final, resumed part only.
+        "wall_time_s": wall_time,
+        "resumed": resume,
         "train_images": int(len(splits.train.x)),
         "validation_images": int(len(splits.validation.x)),
     }
@@ -153,5 +157,5 @@ def _result_from_summary(run: RunDir) -> TrainResult:
         epochs_completed=summary["epochs_completed"],
         best_epoch=summary["best_epoch"],
         best_val_bce=summary["best_val_bce"],
-        wall_time_s=summary["wall_time_s"] or float("nan"),
+        wall_time_s=summary["wall_time_s"],
     )

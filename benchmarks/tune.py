@@ -5,7 +5,10 @@ The paper tuned the learning rate, the decoder L2 strength and the init scale on
 (learning rate, init scale) at a fixed L2, then the L2 strength at the best pair.
 Every candidate is trained for --epochs and scored with the four metrics of the
 protocol computed on the *validation* images (the test split is never read), and
-candidates are ranked by their mean rank over the four metrics.
+candidates are ranked by their mean rank over the four metrics (ties: the better
+log p(x)). The decoder's L2
+penalty is part of the model, so lambda = 0 is scored for reference but cannot be
+chosen.
 
     python benchmarks/tune.py --out runs/tune [--epochs 20]
 
@@ -64,7 +67,8 @@ def rank(records: list[dict]) -> list[dict]:
         ranks[order] += np.arange(len(records))
     for record, r in zip(records, ranks / len(METRICS)):
         record["mean_rank"] = float(r)
-    return sorted(records, key=lambda r: r["mean_rank"])
+    # Ties go to the better validation log p(x), the generative metric.
+    return sorted(records, key=lambda r: (r["mean_rank"], -r["log_likelihood"]))
 
 
 def main() -> None:
@@ -92,9 +96,10 @@ def main() -> None:
     print(f"\n{'candidate':<28} {'rank':>5} " + " ".join(f"{m:>21}" for m in METRICS))
     for r in table:
         print(f"{r['name']:<28} {r['mean_rank']:>5.2f} " + " ".join(f"{r[m]:>21.3f}" for m in METRICS))
+    chosen = next(r for r in table if r["decoder_l2"] > 0)
     write_json_atomic(args.out / "tune.json", {"epochs": args.epochs, "seed": args.seed, "ranked": table,
-                                               "chosen": table[0]})
-    print(f"\nchosen: {table[0]['name']}")
+                                               "chosen": chosen})
+    print(f"\nchosen: {chosen['name']}")
 
 
 if __name__ == "__main__":

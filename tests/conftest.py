@@ -31,6 +31,8 @@ def small_config(mnist_dir) -> Config:
         "eval.gmm_components": 5,
         "eval.num_samples": 200,
         "eval.iterative_steps": 3,
+        "eval.completion_samples": 500,
+        "eval.map_steps": 3,
     })
 
 

@@ -23,6 +23,9 @@ from typing import Any, get_type_hints
 from rae.errors import ConfigError
 
 LATENT_ACTIVATIONS = ("sigmoid", "relu")
+# One-pass is the paper's M-MSE; the others complete by feedback or by inference
+# under the model's prior (`rae.evaluation.inference_completion`).
+COMPLETION_METHODS = ("one-pass", "iterative", "prior-search", "map")
 GMM_COVARIANCE_TYPES = ("full", "diag", "tied", "spherical")
 
 
@@ -126,8 +129,14 @@ class EvalConfig:
     mask: str = "right-half"
     # Fraction of pixels hidden by the `random` mask.
     mask_fraction: float = 0.5
-    # Steps of the iterative completion (observed half clamped); 0 disables it.
+    completion_methods: tuple[str, ...] = COMPLETION_METHODS
+    # Steps of the iterative completion (observed pixels clamped).
     iterative_steps: int = 20
+    # GMM samples scored against the observed pixels by prior-search (and MAP's start).
+    completion_samples: int = 20000
+    # Adam steps on log p(x_observed | z) + log p_GMM(z), from the best prior-search sample.
+    map_steps: int = 50
+    map_step_size: float = 0.05
     gmm_components: int = 75
     gmm_covariance: str = "full"
     # Fit the latent GMM on a class-balanced subset of this size (the paper's
@@ -141,7 +150,16 @@ class EvalConfig:
     def __post_init__(self) -> None:
         _positive("eval.mask_fraction", self.mask_fraction)
         _require(self.mask_fraction < 1, f"eval.mask_fraction must be below 1, got {self.mask_fraction!r}")
-        _non_negative("eval.iterative_steps", self.iterative_steps)
+        object.__setattr__(self, "completion_methods", tuple(self.completion_methods))
+        unknown = [m for m in self.completion_methods if m not in COMPLETION_METHODS]
+        _require(not unknown, f"eval.completion_methods: unknown method {unknown[:1]!r}; "
+                              f"choose from {', '.join(COMPLETION_METHODS)}")
+        _require("one-pass" in self.completion_methods,
+                 "eval.completion_methods must include one-pass, the paper's M-MSE")
+        _positive("eval.iterative_steps", self.iterative_steps)
+        _positive("eval.completion_samples", self.completion_samples)
+        _non_negative("eval.map_steps", self.map_steps)
+        _positive("eval.map_step_size", self.map_step_size)
         _positive("eval.gmm_components", self.gmm_components)
         _require(
             self.gmm_covariance in GMM_COVARIANCE_TYPES,

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from rae.config import Config
+from rae.config import COMPLETION_METHODS, Config
 from rae.data import load_splits
 from rae.evaluation.evaluate import evaluate_run
 from rae.reporting.paper import METRICS
 from rae.reporting.report import write_report, write_reproduce_report
-from rae.reporting.tables import comparison_table
+from rae.reporting.tables import comparison_table, completion_markdown
 from rae.rundir import RunDir, library_versions, read_json, trial_dir, write_json_atomic, write_text_atomic
 from rae.training import train
 
@@ -74,18 +74,22 @@ def reproduce(
     return summary
 
 
+def mean_sd(values: list[float]) -> dict[str, Any]:
+    """Mean and sample sd (ddof=1; 0 for a single trial) over trials."""
+    array = np.asarray(values, dtype=float)
+    sd = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    return {"mean": float(array.mean()), "sd": sd, "values": array.tolist()}
+
+
 def summarize(dataset: str, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample sd (ddof=1; 0 for a single trial) of each metric over trials."""
-    metrics = {}
-    for key in METRICS:
-        values = np.array([r["metrics"][key] for r in results], dtype=float)
-        sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-        metrics[key] = {"mean": float(values.mean()), "sd": sd, "values": values.tolist()}
+    """Each metric, and each completion method every trial ran, aggregated over trials."""
+    methods = [m for m in COMPLETION_METHODS if all(m in r.get("completion", {}) for r in results)]
     return {
         "dataset": dataset,
         "trials": len(results),
         "seeds": [r["seed"] for r in results],
-        "metrics": metrics,
+        "metrics": {key: mean_sd([r["metrics"][key] for r in results]) for key in METRICS},
+        "completion": {m: mean_sd([r["completion"][m] for r in results]) for m in methods},
         "notes": sorted({note for r in results for note in r.get("notes", [])}),
     }
 
@@ -94,6 +98,9 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     ours = {key: (value["mean"], value["sd"]) for key, value in summary["metrics"].items()}
     title = f"# rae reproduce: {summary['dataset']}, {summary['trials']} trial(s), seeds {summary['seeds']}"
     lines = [title, "", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd")]
+    if summary.get("completion"):
+        completion = {method: (value["mean"], value["sd"]) for method, value in summary["completion"].items()}
+        lines += completion_markdown(summary["dataset"], completion)
     for note in summary.get("notes", []):
         lines.append(f"> Note: {note}\n")
     return "\n".join(lines)

@@ -118,7 +118,7 @@ def test_report_of_a_folder_without_results_is_a_clear_error(capsys, tmp_path):
 
 
 def test_evaluate_then_report_from_the_command_line(capsys, trained_run):
-    code, out, _ = run_cli(capsys, "evaluate", trained_run, "--set", "eval.iterative_steps=0")
+    code, out, _ = run_cli(capsys, "evaluate", trained_run, "--set", "eval.completion_methods=[\"one-pass\"]")
     assert code == 0 and "paper RAE" in out and "report.html" in out
     assert (trained_run / "report.html").is_file() and (trained_run / "figures").is_dir()
     code, out, _ = run_cli(capsys, "report", trained_run)

@@ -44,7 +44,8 @@ def test_metrics_are_wired_to_the_right_arrays():
     splits = synthetic_splits(rng)
     q = rng.uniform(0.05, 0.95, 784).astype(np.float32)
     model = ConstantDecoderModel(q, label_of=lambda x: np.argmax(x[:, 700:710], axis=1))
-    config = EvalConfig(gmm_components=3, num_samples=50, iterative_steps=2)
+    config = EvalConfig(gmm_components=3, num_samples=50, iterative_steps=2, completion_samples=64,
+                        completion_methods=("one-pass", "iterative", "prior-search"))
     results = compute_metrics(model, splits, config, seed=0)
     x = splits.test.x.astype(np.float64)
     q64 = q.astype(np.float64)
@@ -57,6 +58,9 @@ def test_metrics_are_wired_to_the_right_arrays():
     assert metrics["masked_mse"] == pytest.approx(((x - q64) ** 2)[:, right].sum(axis=1).mean(), rel=1e-5)
     assert metrics["classification_error"] == 0.0
     assert results["masked_mse_iterative"]["values"] == pytest.approx([metrics["masked_mse"]] * 2, rel=1e-6)
+    # Every decoded sample is q, so the posterior mean over samples is q as well.
+    assert results["completion"] == pytest.approx({m: metrics["masked_mse"] for m in ("one-pass", "iterative",
+                                                                                       "prior-search")}, rel=1e-5)
     protocol = results["protocol"]
     assert protocol["masked_pixels"] == 392 and protocol["num_samples"] == 50 and protocol["mask"] == "right-half"
 
@@ -75,6 +79,11 @@ def test_evaluate_run_writes_results_and_is_deterministic(trained_run):
     assert {"keras", "numpy", "scikit-learn"} <= set(saved["versions"])
     assert saved["protocol"]["gmm_components"] == 5 and saved["protocol"]["masked_pixels"] == 392
     assert len(saved["masked_mse_iterative"]["values"]) == 3
+    assert set(saved["completion"]) == {"one-pass", "iterative", "prior-search", "map"}
+    assert saved["completion"]["one-pass"] == saved["metrics"]["masked_mse"]
+    # Inference under the prior uses the observed half; it must beat the zero-filled single pass.
+    assert saved["completion"]["map"] < saved["completion"]["one-pass"]
+    assert len(saved["map_objective"]) == 3 + 1 and saved["map_objective"][-1] >= saved["map_objective"][0]
     table = run.results_md.read_text()
     assert "paper RAE" in table and "60.946" in table and "M-MSE" in table
     again = evaluate_run(trained_run)
@@ -83,8 +92,8 @@ def test_evaluate_run_writes_results_and_is_deterministic(trained_run):
 
 def test_evaluate_run_takes_another_mask_and_a_baseline(trained_run):
     results = evaluate_run(trained_run, eval_config=EvalConfig(mask="bottom-half", gmm_components=3,
-                                                                num_samples=100, iterative_steps=0),
+                                                                num_samples=100, completion_methods=("one-pass",)),
                            baselines=["gmm-pixels"])
     assert results["protocol"]["mask"] == "bottom-half"
-    assert results["masked_mse_iterative"] is None
+    assert results["masked_mse_iterative"] is None and list(results["completion"]) == ["one-pass"]
     assert np.isfinite(results["baselines"]["gmm_pixels_log_likelihood"])

@@ -20,6 +20,7 @@ from rae.reporting.figures import (
     PAD,
     RECONSTRUCTION_LABELS,
     completion_grid,
+    artifact_completions,
     completion_rows,
     describe_mask,
     embed_latents,
@@ -179,7 +180,7 @@ def test_plots_are_valid_pngs_of_figsize_times_dpi(run_figures, name):
 
 @pytest.mark.parametrize("name, rows, cols, scale, labels", [
     ("reconstructions", 2, N_IMAGES, 2, RECONSTRUCTION_LABELS),
-    ("completion", 4, N_IMAGES, 2, completion_rows(*[np.zeros(1)] * 4)[1]),
+    ("completion", 4, N_IMAGES, 2, completion_rows(np.zeros(1), {"one-pass": 0, "iterative": 0}, np.zeros(1))[1]),
     ("gmm_samples", 8, 8, 3, ()),
 ])
 def test_grids_are_valid_pngs_of_the_enlarged_mosaic_plus_margins(run_figures, name, rows, cols, scale, labels):
@@ -203,7 +204,8 @@ def test_without_iterative_completion_there_is_no_curve_and_three_completion_row
     written = write_run_figures(run)
     assert "iterative_completion" not in written
     height, width = mosaic_px(3, N_IMAGES)
-    layout = grid_layout((height, width), 2, completion_rows(*[np.zeros(1)] * 3)[1], subtitle=True)
+    layout = grid_layout((height, width), 2, completion_rows(np.zeros(1), {"one-pass": 0}, np.zeros(1))[1],
+                         subtitle=True)
     assert read_png(written["completion"]).shape[:2] == layout.size_px
 
 
@@ -253,8 +255,7 @@ def test_a_model_that_changes_its_input_gives_different_rows_in_the_png(tmp_path
 
 def test_completion_overlay_covers_exactly_columns_14_to_27_of_the_tinted_rows():
     art = make_artifacts(np.random.default_rng(0))
-    rows, _, tinted = completion_rows(art["masked_inputs"], art["completion_one_pass"], art["images"],
-                                      art["completion_iterative"])
+    rows, _, tinted = completion_rows(art["masked_inputs"], artifact_completions(art), art["images"])
     assert tinted == [True, True, True, False]
     rgb, overlay = completion_grid(rows, art["mask"], SHAPE, tinted)
     expected_tile = np.zeros(SHAPE, dtype=bool)
@@ -272,8 +273,9 @@ def test_completion_overlay_covers_exactly_columns_14_to_27_of_the_tinted_rows()
 
 def test_completion_png_is_orange_right_of_the_middle_and_grey_left_of_it(tmp_path):
     art = make_artifacts(np.random.default_rng(0), iterative=False)
-    rows, labels, tinted = completion_rows(art["masked_inputs"], art["completion_one_pass"], art["images"])
-    path = plot_completions(art["masked_inputs"], art["completion_one_pass"], art["images"], art["mask"], SHAPE,
+    completions = artifact_completions(art)
+    rows, labels, tinted = completion_rows(art["masked_inputs"], completions, art["images"])
+    path = plot_completions(art["masked_inputs"], completions, art["images"], art["mask"], SHAPE,
                             tmp_path / "completion.png")
     png = read_png(path)
     rgb, _ = completion_grid(rows, art["mask"], SHAPE, tinted)
@@ -329,3 +331,10 @@ def test_reproduce_figure_is_drawn_from_the_summary(tmp_path):
 def test_reproduce_figures_need_a_summary(tmp_path):
     with pytest.raises(RunDirError, match="rae reproduce"):
         write_reproduce_figures(tmp_path)
+
+
+def test_artifact_completions_keep_the_protocol_order_and_method_names():
+    art = {"completion_map": 1, "completion_one_pass": 2, "completion_prior_search": 3, "images": 4}
+    assert list(artifact_completions(art).items()) == [("one-pass", 2), ("prior-search", 3), ("map", 1)]
+    assert completion_rows(0, artifact_completions(art), 5)[1] == [
+        "masked input", "one-pass\ncompletion", "prior-search\ncompletion", "map\ncompletion", "truth"]

@@ -21,6 +21,7 @@ from rae.evaluation.baselines import pixel_gmm_log_likelihood
 from rae.evaluation.bce import bce
 from rae.evaluation.classification import classification_error
 from rae.evaluation.completion import complete_iterative, complete_one_pass, masked_mse
+from rae.evaluation.inference_completion import complete_map, complete_prior_search
 from rae.evaluation.log_likelihood import (
     PROBABILITY_CLIP,
     class_balanced_subset,
@@ -63,6 +64,7 @@ def compute_metrics(
     seed: int,
     baselines: Iterable[str] = (),
     artifacts: dict[str, np.ndarray] | None = None,
+    latent_activation: str = "sigmoid",
 ) -> dict[str, Any]:
     """Every metric of the protocol for one model; returns the results.json payload (without paths).
 
@@ -86,12 +88,13 @@ def compute_metrics(
 
     mask = make_mask(config.mask, fraction=config.mask_fraction, seed=seed, height=height, width=width)
     completion = timer.run("masked_mse", lambda: complete_one_pass(model.reconstruct, test.x, mask))
-    metrics["masked_mse"] = masked_mse(test.x, completion, mask)
+    completions = {"one-pass": completion}
     iterative = None
-    if config.iterative_steps > 0:
+    if "iterative" in config.completion_methods:
         iterative = timer.run(
             "masked_mse_iterative", lambda: complete_iterative(model.reconstruct, test.x, mask, config.iterative_steps)
         )
+        completions["iterative"] = iterative.completion
 
     fit_idx = (
         np.arange(len(z_train))
@@ -113,6 +116,23 @@ def compute_metrics(
         "log_likelihood", lambda: log_likelihood(test.x, p_samples, chunk_size=config.chunk_size)
     )
 
+    map_objective = None
+    if {"prior-search", "map"} & set(config.completion_methods):
+        z_search = sample_latents(gmm, config.completion_samples, derived_seed(seed, "completion-samples"))
+        p_search = timer.run("decode_completion_samples", lambda: model.decode(z_search))
+        prior = timer.run("masked_mse_prior_search",
+                          lambda: complete_prior_search(test.x, mask, p_search, chunk_size=config.chunk_size))
+        if "prior-search" in config.completion_methods:
+            completions["prior-search"] = prior.completion
+        if "map" in config.completion_methods:  # starts from each image's best prior-search sample
+            refined = timer.run("masked_mse_map", lambda: complete_map(
+                model.decoder, gmm, test.x, mask, z_search[prior.best_sample], steps=config.map_steps,
+                step_size=config.map_step_size, latent_activation=latent_activation, chunk_size=config.chunk_size))
+            completions["map"] = refined.completion
+            map_objective = [float(v) for v in refined.objective]
+    completion_mse = {name: float(masked_mse(test.x, c, mask)) for name, c in completions.items()}
+    metrics["masked_mse"] = completion_mse["one-pass"]
+
     metrics["classification_error"] = timer.run(
         "classification_error",
         lambda: classification_error(
@@ -128,13 +148,11 @@ def compute_metrics(
             reconstructions=x_hat[shown],
             mask=mask,
             masked_inputs=np.where(mask, np.float32(0), test.x[shown]),
-            completion_one_pass=completion[shown],
+            **{f"completion_{name.replace('-', '_')}": c[shown] for name, c in completions.items()},
             gmm_samples=p_samples[:FIGURE_SAMPLES],
             test_latents=z_test,
             test_labels=test.y,
         )
-        if iterative is not None:
-            artifacts["completion_iterative"] = iterative.completion[shown]
 
     baseline_results = {}
     if "gmm-pixels" in baselines:
@@ -154,6 +172,8 @@ def compute_metrics(
         "dataset": splits.spec.name,
         "seed": seed,
         "metrics": {key: float(value) for key, value in metrics.items()},
+        "completion": completion_mse,
+        "map_objective": map_objective,
         "masked_mse_iterative": None
         if iterative is None
         else {"steps": list(range(1, config.iterative_steps + 1)), "values": [float(v) for v in iterative.masked_mse]},
@@ -196,7 +216,8 @@ def evaluate_run(
         )
     start = time.perf_counter()
     artifacts: dict[str, np.ndarray] = {}
-    results = compute_metrics(InferenceModel.load(checkpoint), splits, eval_config, config.seed, baselines, artifacts)
+    results = compute_metrics(InferenceModel.load(checkpoint), splits, eval_config, config.seed, baselines, artifacts,
+                              latent_activation=config.model.latent_activation)
     results["checkpoint"] = str(checkpoint.relative_to(run.path))
     results["wall_time_s"] = round(time.perf_counter() - start, 3)
     results["versions"] = library_versions()

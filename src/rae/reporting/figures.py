@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from rae.config import COMPLETION_METHODS
 from rae.errors import RunDirError
 from rae.reporting.paper import METRIC_LABELS, METRICS, paper_rows
 from rae.rundir import RunDir, read_json
@@ -238,21 +239,28 @@ def plot_reconstructions(images: np.ndarray, reconstructions: np.ndarray, image_
     return save_figure(fig, path, pdf=pdf)
 
 
-def completion_rows(masked_inputs: np.ndarray, one_pass: np.ndarray, truth: np.ndarray,
-                    iterative: np.ndarray | None = None) -> tuple[list[np.ndarray], list[str], list[bool]]:
-    """(rows, row labels, tinted flags) of the completion grid: every row but the truth is tinted."""
-    rows, labels = [masked_inputs, one_pass], ["masked input", "one-pass\ncompletion"]
-    if iterative is not None:
-        rows.append(iterative)
-        labels.append("iterative\ncompletion")
+def completion_rows(masked_inputs: np.ndarray, completions: dict[str, np.ndarray],
+                    truth: np.ndarray) -> tuple[list[np.ndarray], list[str], list[bool]]:
+    """(rows, row labels, tinted flags) of the completion grid: every row but the truth is tinted.
+
+    `completions` maps a method name (e.g. "one-pass", "map") to its completions, in display order.
+    """
+    rows = [masked_inputs, *completions.values()]
+    labels = ["masked input", *(f"{name}\ncompletion" for name in completions)]
     return rows + [truth], labels + ["truth"], [True] * len(rows) + [False]
 
 
-def plot_completions(masked_inputs: np.ndarray, one_pass: np.ndarray, truth: np.ndarray, mask: np.ndarray,
-                     image_shape: Sequence[int], path: str | Path, *, iterative: np.ndarray | None = None,
+def artifact_completions(art: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The completions stored in artifacts.npz (`completion_<method>`), in the protocol's method order."""
+    found = {key.removeprefix("completion_").replace("_", "-"): art[key] for key in art if key.startswith("completion_")}
+    return {name: found[name] for name in COMPLETION_METHODS if name in found}
+
+
+def plot_completions(masked_inputs: np.ndarray, completions: dict[str, np.ndarray], truth: np.ndarray,
+                     mask: np.ndarray, image_shape: Sequence[int], path: str | Path, *,
                      scale: int = 2, pdf: bool = False) -> Path:
-    """Pattern completion: masked input, completion(s), truth; the hidden pixels tinted orange."""
-    rows, labels, tinted = completion_rows(masked_inputs, one_pass, truth, iterative)
+    """Pattern completion: masked input, each method's completion, truth; the hidden pixels tinted orange."""
+    rows, labels, tinted = completion_rows(masked_inputs, completions, truth)
     rgb, _ = completion_grid(rows, mask, image_shape, tinted)
     layout = grid_layout(rgb.shape[:2], scale, labels, subtitle=True)
     subtitle = f"orange tint = hidden pixels ({describe_mask(mask, image_shape)}), set to 0 in the input"
@@ -423,9 +431,8 @@ def write_run_figures(run_dir: str | Path, *, pdf: bool = False, latent_method: 
     figures = {
         "reconstructions": plot_reconstructions(art["images"], art["reconstructions"], shape,
                                                 out / "reconstructions.png", pdf=pdf),
-        "completion": plot_completions(art["masked_inputs"], art["completion_one_pass"], art["images"], art["mask"],
-                                       shape, out / "completion.png", iterative=art.get("completion_iterative"),
-                                       pdf=pdf),
+        "completion": plot_completions(art["masked_inputs"], artifact_completions(art), art["images"], art["mask"],
+                                       shape, out / "completion.png", pdf=pdf),
         "gmm_samples": plot_gmm_samples(art["gmm_samples"], shape, out / "gmm_samples.png", pdf=pdf),
         "latents": plot_latents(art["test_latents"], art["test_labels"], out / "latents.png",
                                 method=latent_method, pdf=pdf),

@@ -24,7 +24,7 @@ from typing import Any
 from rae.errors import RunDirError
 from rae.reporting.figures import write_reproduce_figures, write_run_figures
 from rae.reporting.paper import METRIC_LABELS, METRICS
-from rae.reporting.tables import comparison_table, format_value, iterative_completion_sentence
+from rae.reporting.tables import comparison_table, completion_table, format_value, iterative_completion_sentence
 from rae.rundir import RunDir, read_json, trial_dir, write_text_atomic
 
 CAPTIONS = {
@@ -207,10 +207,19 @@ def require_results(run: RunDir) -> dict[str, Any]:
     return read_json(run.results_json)
 
 
+def completion_blocks(dataset: str, completion: dict[str, tuple[float, float | None]]) -> list[Block]:
+    return [Block("h2", "Pattern completion (M-MSE by method)"),
+            Block("table", completion_table(dataset, completion)),
+            Block("p", "Only one-pass is the paper's procedure; the others complete by feedback or by "
+                       "inference under the model's own prior, with the model unchanged.")]
+
+
 def results_section(results: dict[str, Any]) -> list[Block]:
     ours = {key: (value, None) for key, value in results["metrics"].items()}
     blocks = [Block("h2", "Results beside the paper (test set)"),
               Block("table", comparison_table(results["dataset"], ours))]
+    if results.get("completion"):
+        blocks += completion_blocks(results["dataset"], {m: (v, None) for m, v in results["completion"].items()})
     curve = results.get("masked_mse_iterative")
     if curve:
         blocks.append(Block("p", iterative_completion_sentence(curve)))
@@ -314,6 +323,9 @@ def write_reproduce_report(out_dir: str | Path) -> tuple[Path, Path]:
     blocks += [Block("note", note) for note in notes]
     blocks += [Block("h2", "Results beside the paper (test set, mean ± sample sd over trials)"),
                Block("table", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd"))]
+    if summary.get("completion"):
+        blocks += completion_blocks(summary["dataset"],
+                                    {m: (v["mean"], v["sd"]) for m, v in summary["completion"].items()})
     blocks += [Block("figure", CAPTIONS.get(name, name), path) for name, path in figures.items()]
     blocks += trials_section(out, summary)
     blocks += config_section(config)

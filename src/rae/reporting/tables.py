@@ -43,6 +43,34 @@ def comparison_table(dataset: str, ours: dict[str, tuple[float, float | None]], 
     return "\n".join(lines) + "\n"
 
 
+COMPLETION_NOTES = {
+    "one-pass": "zero-filled input, one encode/decode (the paper's reading)",
+    "iterative": "completion fed back, observed pixels clamped",
+    "prior-search": "posterior mean over decoded GMM samples, scored on the observed pixels",
+    "map": "gradient ascent on log p(x_obs|z) + log p_GMM(z) from the best sample",
+}
+
+
+def completion_table(dataset: str, completion: dict[str, tuple[float, float | None]]) -> str:
+    """M-MSE of each pattern-completion method beside the paper's RAE and GNCN-PDH M-MSE."""
+    rae = paper_rows(dataset).get("RAE", {}).get("masked_mse")
+    lines = ["| completion method | M-MSE | ours − paper RAE | how |", "|---|---|---|---|"]
+    for method, (mean, sd) in completion.items():
+        diff = "-" if rae is None else f"{mean - rae.mean:+.3f} ({'better' if mean < rae.mean else 'worse'})"
+        lines.append(f"| {method} | {format_value(mean, sd)} | {diff} | {COMPLETION_NOTES.get(method, '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def completion_markdown(dataset: str, completion: dict[str, tuple[float, float | None]]) -> list[str]:
+    """The completion section of results.md and summary.md: a heading, the table, the paper's references."""
+    rows = paper_rows(dataset)
+    references = [f"paper {model} {format_value(value.mean, value.sd)}" for model in ("RAE", "GNCN-PDH")
+                  if (value := rows.get(model, {}).get("masked_mse")) is not None]
+    lines = ["## Pattern completion (M-MSE by method)", "", completion_table(dataset, completion)]
+    return lines + ([f"Reference M-MSE: {'; '.join(references)}. Only one-pass is the paper's procedure.\n"]
+                    if references else [])
+
+
 def iterative_completion_sentence(curve: dict[str, list]) -> str:
     return (f"Iterative completion (observed pixels clamped): M-MSE {curve['values'][0]:.3f} after 1 step, "
             f"{curve['values'][-1]:.3f} after {curve['steps'][-1]} steps.")
@@ -52,6 +80,9 @@ def results_markdown(results: dict[str, Any]) -> str:
     """results.md: one run's metrics beside the paper, then the extras and notes."""
     ours = {key: (value, None) for key, value in results["metrics"].items()}
     lines = [f"# rae results: {results['dataset']} (seed {results['seed']})", "", comparison_table(results["dataset"], ours)]
+    if results.get("completion"):
+        completion = {method: (value, None) for method, value in results["completion"].items()}
+        lines += completion_markdown(results["dataset"], completion)
     if results.get("masked_mse_iterative"):
         lines.append(iterative_completion_sentence(results["masked_mse_iterative"]) + "\n")
     for name, value in results.get("baselines", {}).items():

@@ -58,3 +58,16 @@ def test_kmnist_without_training_images_is_a_one_line_error(small_config, tmp_pa
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "train-images-idx3-ubyte.gz" in err and "--data-dir" in err
+
+
+def test_train_and_evaluate_on_caltech_silhouettes_says_it_is_not_comparable(small_config, tmp_path):
+    if not (Path(small_config.data.data_dir) / "caltech101-silhouettes" / "caltech101_silhouettes_28.mat").is_file():
+        pytest.skip("offline CalTech 101 Silhouettes absent")
+    config = small_config.replace(**{"data.dataset": "caltech101-silhouettes", "data.train_limit": None,
+                                     "train.epochs": 1})
+    results = experiment.train_and_evaluate(config, tmp_path / "caltech")
+    assert results["protocol"]["test_images"] == 2307 and results["protocol"]["train_images"] == 4100
+    assert any("16x16" in note for note in results["notes"])
+    assert any("not the official split1" in note for note in results["notes"])
+    assert "Note:" in (tmp_path / "caltech" / "results.md").read_text()
+    assert 0 <= results["metrics"]["classification_error"] <= 100

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from rae.errors import ConfigError
+from rae.evaluation.masks import MASK_NAMES
 
 LATENT_ACTIVATIONS = ("sigmoid", "relu")
 # One-pass is the paper's M-MSE; the others complete by feedback or by inference
@@ -106,9 +107,18 @@ class TrainConfig:
     # on TensorFlow here) without changing the updates.
     steps_per_execution: int = 10
     tensorboard: bool = False
+    # Masked-input training (a change of training, off by default): hide this
+    # mask's pixels (right-half, bottom-half, random) in a random share of the
+    # training images while the loss still scores the whole image.
+    input_mask: str | None = None
+    input_mask_probability: float = 0.5
 
     def __post_init__(self) -> None:
         _positive("train.epochs", self.epochs)
+        _require(self.input_mask is None or self.input_mask in MASK_NAMES,
+                 f"train.input_mask must be null or one of {', '.join(MASK_NAMES)}, got {self.input_mask!r}")
+        _require(0 < self.input_mask_probability <= 1,
+                 f"train.input_mask_probability must be in (0, 1], got {self.input_mask_probability!r}")
         _require(isinstance(self.epochs, int), f"train.epochs must be an integer, got {self.epochs!r}")
         _positive("train.batch_size", self.batch_size)
         _require(

@@ -13,7 +13,7 @@ from rae.data import load_splits
 from rae.evaluation.evaluate import evaluate_run
 from rae.reporting.paper import METRICS
 from rae.reporting.report import write_report, write_reproduce_report
-from rae.reporting.tables import comparison_table, completion_markdown
+from rae.reporting.tables import LOG_S_NOTE, comparison_table, completion_markdown
 from rae.rundir import RunDir, library_versions, read_json, trial_dir, write_json_atomic, write_text_atomic
 from rae.training import train
 
@@ -97,7 +97,7 @@ def summarize(dataset: str, results: list[dict[str, Any]]) -> dict[str, Any]:
 def summary_markdown(summary: dict[str, Any]) -> str:
     ours = {key: (value["mean"], value["sd"]) for key, value in summary["metrics"].items()}
     title = f"# rae reproduce: {summary['dataset']}, {summary['trials']} trial(s), seeds {summary['seeds']}"
-    lines = [title, "", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd")]
+    lines = [title, "", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd"), LOG_S_NOTE + "\n"]
     if summary.get("completion"):
         completion = {method: (value["mean"], value["sd"]) for method, value in summary["completion"].items()}
         lines += completion_markdown(summary["dataset"], completion)

@@ -104,3 +104,27 @@ def test_summed_bce_is_the_sum_over_pixels():
     p = rng.uniform(0.01, 0.99, (4, 784)).astype("float32")
     expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=1)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(summed_bce(x, p)), expected, rtol=1e-4)
+
+
+def test_masked_input_training_hides_the_mask_only_while_training(tmp_path):
+    from rae.evaluation.masks import right_half_mask
+    from rae.model.rae import TrainingInputMask
+
+    mask = right_half_mask()
+    layer = TrainingInputMask(mask, probability=0.5, seed=0)
+    x = np.ones((400, 784), dtype="float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
+    out = keras.ops.convert_to_numpy(layer(x, training=True))
+    hidden = out[:, mask].sum(axis=1) == 0
+    np.testing.assert_array_equal(out[:, ~mask], 1.0)  # observed pixels always pass
+    assert np.all(out[~hidden][:, mask] == 1.0)  # an image is either fully masked or untouched
+    assert 0.35 < hidden.mean() < 0.65
+
+    model = build_autoencoder(ModelConfig(), seed=0, input_mask=mask, input_mask_probability=0.5)
+    path = tmp_path / "masked.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    np.testing.assert_array_equal(loaded.get_layer("training_input_mask").mask, mask)
+    probe = (np.random.default_rng(0).random((8, 784)) > 0.5).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(probe, training=False)),
+                               keras.ops.convert_to_numpy(model(probe, training=False)), rtol=1e-6)

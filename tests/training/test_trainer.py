@@ -126,3 +126,11 @@ def test_steps_per_execution_changes_speed_not_the_updates(small_config, tmp_pat
     ten = read_history(train(config.replace(**{"train.steps_per_execution": 10}), tmp_path / "b", quiet=True).run)
     for column in ("loss", "bce", "val_bce"):
         np.testing.assert_allclose(one[column], ten[column], rtol=1e-5)
+
+
+def test_masked_input_training_is_recorded_and_trains(small_config, tmp_path):
+    config = small_config.replace(**{"train.epochs": 1, "train.input_mask": "right-half"})
+    run = train(config, tmp_path / "run", quiet=True).run
+    model = keras.saving.load_model(run.best_checkpoint, compile=False)
+    assert model.get_layer("training_input_mask").mask.sum() == 392
+    assert json.loads(run.config.read_text())["train"]["input_mask"] == "right-half"

@@ -64,8 +64,41 @@ def build_decoder(config: ModelConfig, next_seed: Callable[[], int]) -> keras.Mo
     return _mlp(config, sizes, "sigmoid", DECODER_NAME, next_seed, l2=l2)
 
 
-def build_autoencoder(config: ModelConfig, seed: int) -> keras.Model:
-    """decoder(encoder(x)); the two halves stay separate models, reachable by name."""
+@keras.saving.register_keras_serializable(package="rae")
+class TrainingInputMask(layers.Layer):
+    """Masked-input training: zero the masked pixels of a random share of each batch.
+
+    Active only while training (inference, and every metric, sees the input
+    unchanged), and the loss still scores the whole image, so the model learns to
+    fill in what it cannot see. A change of training, never the default.
+    """
+
+    def __init__(self, mask, probability: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.mask = np.asarray(mask, dtype=bool)
+        self.probability = float(probability)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        hidden = keras.random.uniform((ops.shape(x)[0], 1), seed=self.seed_generator) < self.probability
+        visible = ops.convert_to_tensor(~self.mask, dtype=x.dtype)
+        return ops.where(hidden, x * visible, x)
+
+    def get_config(self):
+        return {**super().get_config(), "mask": self.mask.tolist(), "probability": self.probability,
+                "seed": self.seed}
+
+
+def build_autoencoder(
+    config: ModelConfig, seed: int, *, input_mask: np.ndarray | None = None, input_mask_probability: float = 0.5
+) -> keras.Model:
+    """decoder(encoder(x)); the two halves stay separate models, reachable by name.
+
+    `input_mask` (bool, True = hidden) turns on masked-input training (`TrainingInputMask`).
+    """
     # Each initializer and dropout layer gets its own integer seed (equal seeds
     # would give equal matrices), all derived from `seed` alone.
     rng = np.random.default_rng(seed)
@@ -76,7 +109,10 @@ def build_autoencoder(config: ModelConfig, seed: int) -> keras.Model:
     encoder = build_encoder(config, next_seed)
     decoder = build_decoder(config, next_seed)
     inputs = keras.Input(shape=(config.input_dim,), name="x")
-    return keras.Model(inputs, decoder(encoder(inputs)), name="rae")
+    x = inputs
+    if input_mask is not None:
+        x = TrainingInputMask(input_mask, input_mask_probability, seed=next_seed(), name="training_input_mask")(x)
+    return keras.Model(inputs, decoder(encoder(x)), name="rae")
 
 
 def encoder_of(autoencoder: keras.Model) -> keras.Model:

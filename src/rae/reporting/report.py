@@ -24,7 +24,13 @@ from typing import Any
 from rae.errors import RunDirError
 from rae.reporting.figures import write_reproduce_figures, write_run_figures
 from rae.reporting.paper import METRIC_LABELS, METRICS
-from rae.reporting.tables import comparison_table, completion_table, format_value, iterative_completion_sentence
+from rae.reporting.tables import (
+    LOG_S_NOTE,
+    comparison_table,
+    completion_table,
+    format_value,
+    iterative_completion_sentence,
+)
 from rae.rundir import RunDir, read_json, trial_dir, write_text_atomic
 
 CAPTIONS = {
@@ -217,7 +223,7 @@ def completion_blocks(dataset: str, completion: dict[str, tuple[float, float | N
 def results_section(results: dict[str, Any]) -> list[Block]:
     ours = {key: (value, None) for key, value in results["metrics"].items()}
     blocks = [Block("h2", "Results beside the paper (test set)"),
-              Block("table", comparison_table(results["dataset"], ours))]
+              Block("table", comparison_table(results["dataset"], ours)), Block("p", LOG_S_NOTE)]
     if results.get("completion"):
         blocks += completion_blocks(results["dataset"], {m: (v, None) for m, v in results["completion"].items()})
     curve = results.get("masked_mse_iterative")
@@ -322,7 +328,8 @@ def write_reproduce_report(out_dir: str | Path) -> tuple[Path, Path]:
     blocks = [Block("h1", title), Block("p", f"Folder `{out}`; seeds {summary['seeds']}.")]
     blocks += [Block("note", note) for note in notes]
     blocks += [Block("h2", "Results beside the paper (test set, mean ± sample sd over trials)"),
-               Block("table", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd"))]
+               Block("table", comparison_table(summary["dataset"], ours, label="rae (ours), mean ± sd")),
+               Block("p", LOG_S_NOTE)]
     if summary.get("completion"):
         blocks += completion_blocks(summary["dataset"],
                                     {m: (v["mean"], v["sd"]) for m, v in summary["completion"].items()})

@@ -43,6 +43,11 @@ def comparison_table(dataset: str, ours: dict[str, tuple[float, float | None]], 
     return "\n".join(lines) + "\n"
 
 
+LOG_S_NOTE = (
+    "The paper's log p(x) values are printed as published. Our estimator subtracts log S; the authors' "
+    "public script adds it, which raises an estimate by 2 ln 5000 = 17.03 nats (S = 5000)."
+)
+
 COMPLETION_NOTES = {
     "one-pass": "zero-filled input, one encode/decode (the paper's reading)",
     "iterative": "completion fed back, observed pixels clamped",
@@ -79,7 +84,8 @@ def iterative_completion_sentence(curve: dict[str, list]) -> str:
 def results_markdown(results: dict[str, Any]) -> str:
     """results.md: one run's metrics beside the paper, then the extras and notes."""
     ours = {key: (value, None) for key, value in results["metrics"].items()}
-    lines = [f"# rae results: {results['dataset']} (seed {results['seed']})", "", comparison_table(results["dataset"], ours)]
+    lines = [f"# rae results: {results['dataset']} (seed {results['seed']})", "", comparison_table(results["dataset"], ours),
+             LOG_S_NOTE + "\n"]
     if results.get("completion"):
         completion = {method: (value, None) for method, value in results["completion"].items()}
         lines += completion_markdown(results["dataset"], completion)

@@ -14,6 +14,7 @@ import numpy as np
 from rae.config import Config
 from rae.data import DataSplits, load_splits
 from rae.errors import RunDirError
+from rae.evaluation.masks import make_mask
 from rae.model import build_autoencoder, summed_bce
 from rae.rundir import RunDir, create_run_dir, open_run_dir, read_json, write_json_atomic
 from rae.training.callbacks import LearningRateLogger, StopOnNonFiniteLoss
@@ -30,7 +31,11 @@ class TrainResult:
 
 def build_compiled_model(config: Config, steps_per_epoch: int) -> keras.Model:
     """The RAE compiled with the seed's optimizer: SGD + momentum, exponential decay, clipping."""
-    model = build_autoencoder(config.model, seed=config.seed)
+    input_mask = None
+    if config.train.input_mask is not None:
+        input_mask = make_mask(config.train.input_mask, fraction=config.eval.mask_fraction, seed=config.seed)
+    model = build_autoencoder(config.model, seed=config.seed, input_mask=input_mask,
+                              input_mask_probability=config.train.input_mask_probability)
     schedule = keras.optimizers.schedules.ExponentialDecay(
         initial_learning_rate=config.train.learning_rate,
         decay_steps=steps_per_epoch,

@@ -15,7 +15,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from rae.config import Config, EvalConfig  # noqa: E402
-from rae.data import load_splits  # noqa: E402
+from rae.data import load_config_splits  # noqa: E402
 from rae.evaluation.evaluate import compute_metrics  # noqa: E402
 from rae.model import build_autoencoder  # noqa: E402
 from rae.model.inference import InferenceModel  # noqa: E402
@@ -36,7 +36,7 @@ def main() -> None:
         config = Config()
         model = InferenceModel.from_autoencoder(build_autoencoder(config.model, seed=0))
     eval_config = EvalConfig(**{**vars(config.eval), "gmm_subset": args.gmm_subset})
-    splits = load_splits(config.data.dataset, seed=config.seed)
+    splits = load_config_splits(config)
     start = time.perf_counter()
     results = compute_metrics(model, splits, eval_config, config.seed)
     total = time.perf_counter() - start

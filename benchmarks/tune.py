@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from rae.config import Config  # noqa: E402
-from rae.data import load_splits  # noqa: E402
+from rae.data import load_config_splits  # noqa: E402
 from rae.evaluation.evaluate import compute_metrics  # noqa: E402
 from rae.model.inference import InferenceModel  # noqa: E402
 from rae.reporting.paper import METRICS  # noqa: E402
@@ -84,7 +84,7 @@ def main() -> None:
         # Cheaper evaluation for ranking: the paper's 18k-image GMM subset, no iterative completion.
         "eval.gmm_subset": 18000, "eval.completion_methods": ["one-pass"],
     })
-    splits = load_splits(args.dataset, seed=args.seed, validation_per_class=base.data.validation_per_class)
+    splits = load_config_splits(base)
 
     def candidate(lr, init, l2):
         return base.replace(**{"train.learning_rate": lr, "model.init_stddev": init, "model.decoder_l2": l2})

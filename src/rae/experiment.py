@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from rae.config import COMPLETION_METHODS, Config
-from rae.data import load_splits
+from rae.data import load_config_splits
 from rae.evaluation.evaluate import evaluate_run
 from rae.reporting.paper import METRICS
 from rae.reporting.report import write_report, write_reproduce_report
@@ -27,15 +27,9 @@ def train_and_evaluate(
         return read_json(run.results_json)
     if resume and run.path.exists():
         config = run.load_config()
-    splits = load_splits(
-        config.data.dataset,
-        seed=config.seed,
-        data_dir=config.data.data_dir,
-        validation_per_class=config.data.validation_per_class,
-        train_limit=config.data.train_limit,
-    )
+    splits = load_config_splits(config)
     train(config, workdir, resume=resume and run.path.exists(), overwrite=overwrite, quiet=quiet, splits=splits)
-    results = evaluate_run(workdir, splits=splits)
+    results = evaluate_run(workdir, splits=splits, verbose=not quiet)
     write_report(workdir)
     return results
 

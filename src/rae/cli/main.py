@@ -76,7 +76,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if not_eval:
         raise RaeError(f"evaluate takes only eval.* overrides, got {not_eval[0]!r}")
     eval_config = config.replace(**overrides).eval
-    results = evaluate_run(args.run_dir, eval_config=eval_config, baselines=args.baseline)
+    results = evaluate_run(args.run_dir, eval_config=eval_config, baselines=args.baseline, verbose=not args.quiet)
     print(results_markdown(results))
     _cmd_report(args)
     return 0
@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also compute a baseline (gmm-pixels: log p(x) of a GMM on pixels)")
     evaluate.add_argument("--set", action="append", default=[], metavar="eval.KEY=VALUE",
                           help="override an evaluation setting, e.g. --set eval.mask=bottom-half")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress output")
     evaluate.set_defaults(func=_cmd_evaluate)
 
     reproduce = sub.add_parser("reproduce", help="train and evaluate several seeds; mean ± sd beside the paper")

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from rae.config import Config
 from rae.data import caltech
 from rae.data.download import locate
 from rae.data.idx import read_idx
@@ -249,3 +250,14 @@ def load_splits(
             spec, seed, data_dir, download, train_limit
         )
     return DataSplits(train, validation, test, spec, spec.notes + notes)
+
+
+def load_config_splits(config: Config) -> DataSplits:
+    """The splits a run's config asks for (its dataset, data dir, validation size and seed)."""
+    return load_splits(
+        config.data.dataset,
+        seed=config.seed,
+        data_dir=config.data.data_dir,
+        validation_per_class=config.data.validation_per_class,
+        train_limit=config.data.train_limit,
+    )

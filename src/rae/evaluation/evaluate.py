@@ -7,6 +7,7 @@ with the protocol settings) and results.md, both written atomically.
 
 from __future__ import annotations
 
+import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from rae.config import EvalConfig
-from rae.data import DataSplits, load_splits
+from rae.data import DataSplits, load_config_splits
 from rae.evaluation.baselines import pixel_gmm_log_likelihood
 from rae.evaluation.bce import bce
 from rae.evaluation.classification import classification_error
@@ -47,13 +48,21 @@ def derived_seed(seed: int, purpose: str) -> int:
 
 
 class _Timer:
-    def __init__(self) -> None:
+    """Times each step for results.json; with `verbose`, shows each one on stderr as it runs
+    (the GMM fit alone takes about a minute)."""
+
+    def __init__(self, verbose: bool) -> None:
         self.seconds: dict[str, float] = {}
+        self.verbose = verbose
 
     def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        if self.verbose:
+            print(f"rae evaluate: {name} ...", end="", file=sys.stderr, flush=True)
         start = time.perf_counter()
         value = fn()
         self.seconds[name] = round(time.perf_counter() - start, 3)
+        if self.verbose:
+            print(f" {self.seconds[name]:.1f} s", file=sys.stderr, flush=True)
         return value
 
 
@@ -65,6 +74,7 @@ def compute_metrics(
     baselines: Iterable[str] = (),
     artifacts: dict[str, np.ndarray] | None = None,
     latent_activation: str = "sigmoid",
+    verbose: bool = False,
 ) -> dict[str, Any]:
     """Every metric of the protocol for one model; returns the results.json payload (without paths).
 
@@ -77,7 +87,7 @@ def compute_metrics(
         raise ConfigError(f"unknown baseline {unknown[0]!r}; choose one of: {', '.join(BASELINES)}")
     train, test = splits.train, splits.test
     height, width = splits.spec.image_shape
-    timer = _Timer()
+    timer = _Timer(verbose)
 
     z_train = timer.run("encode_train", lambda: model.encode(train.x))
     z_test = timer.run("encode_test", lambda: model.encode(test.x))
@@ -200,24 +210,19 @@ def evaluate_run(
     eval_config: EvalConfig | None = None,
     baselines: Iterable[str] = (),
     splits: DataSplits | None = None,
+    verbose: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate the best checkpoint of a run; write results.json and results.md."""
+    """Evaluate the best checkpoint of a run; write results.json, results.md and artifacts.npz."""
     run = open_run_dir(run_path)
     config = run.load_config()
     checkpoint = run.require_checkpoint()
     eval_config = eval_config or config.eval
     if splits is None:
-        splits = load_splits(
-            config.data.dataset,
-            seed=config.seed,
-            data_dir=config.data.data_dir,
-            validation_per_class=config.data.validation_per_class,
-            train_limit=config.data.train_limit,
-        )
+        splits = load_config_splits(config)
     start = time.perf_counter()
     artifacts: dict[str, np.ndarray] = {}
     results = compute_metrics(InferenceModel.load(checkpoint), splits, eval_config, config.seed, baselines, artifacts,
-                              latent_activation=config.model.latent_activation)
+                              latent_activation=config.model.latent_activation, verbose=verbose)
     results["checkpoint"] = str(checkpoint.relative_to(run.path))
     results["wall_time_s"] = round(time.perf_counter() - start, 3)
     results["versions"] = library_versions()

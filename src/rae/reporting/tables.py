@@ -52,7 +52,7 @@ COMPLETION_NOTES = {
     "one-pass": "zero-filled input, one encode/decode (the paper's reading)",
     "iterative": "completion fed back, observed pixels clamped",
     "prior-search": "posterior mean over decoded GMM samples, scored on the observed pixels",
-    "map": "gradient ascent on log p(x_obs|z) + log p_GMM(z) from the best sample",
+    "map": "gradient ascent on log p(x_obs given z) + log p_GMM(z) from the best sample",
 }
 
 

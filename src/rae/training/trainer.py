@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from rae.config import Config
-from rae.data import DataSplits, load_splits
+from rae.data import DataSplits, load_config_splits
 from rae.errors import RunDirError
 from rae.evaluation.masks import make_mask
 from rae.model import build_autoencoder, summed_bce
@@ -116,13 +116,7 @@ def train(
 
     keras.utils.set_random_seed(config.seed)
     if splits is None:
-        splits = load_splits(
-            config.data.dataset,
-            seed=config.seed,
-            data_dir=config.data.data_dir,
-            validation_per_class=config.data.validation_per_class,
-            train_limit=config.data.train_limit,
-        )
+        splits = load_config_splits(config)
     steps_per_epoch = math.ceil(len(splits.train.x) / config.train.batch_size)
     model = build_compiled_model(config, steps_per_epoch)
 

@@ -5,7 +5,11 @@ import numpy as np
 from rae.errors import ConfigError
 
 
-def bce_per_image(x, x_hat, eps=1e-7):
+# The protocol clips reconstructions to [1e-7, 1 - 1e-7] before the log.
+BCE_CLIP = 1e-7
+
+
+def bce_per_image(x, x_hat, eps=BCE_CLIP):
     """Bernoulli negative log-likelihood of each image under its reconstruction.
 
     Computed in float64 so that the clip bound 1 - eps is not rounded away, as it
@@ -21,6 +25,6 @@ def bce_per_image(x, x_hat, eps=1e-7):
     return -(x * np.log(p) + (1.0 - x) * np.log1p(-p)).sum(axis=1)
 
 
-def bce(x, x_hat, eps=1e-7):
+def bce(x, x_hat, eps=BCE_CLIP):
     """Mean over images of `bce_per_image`: the number the paper reports."""
     return float(bce_per_image(x, x_hat, eps).mean())

@@ -19,7 +19,7 @@ import numpy as np
 from rae.config import EvalConfig
 from rae.data import DataSplits, load_config_splits
 from rae.evaluation.baselines import pixel_gmm_log_likelihood
-from rae.evaluation.bce import bce
+from rae.evaluation.bce import BCE_CLIP, bce
 from rae.evaluation.classification import classification_error
 from rae.evaluation.completion import complete_iterative, complete_one_pass, masked_mse
 from rae.evaluation.inference_completion import complete_map, complete_prior_search
@@ -66,6 +66,44 @@ class _Timer:
         return value
 
 
+def _completions(model, x, mask, gmm, config: EvalConfig, seed: int, latent_activation: str, timer: _Timer):
+    """Each configured completion of the masked test images: {method: completion}, plus the
+    iterative M-MSE curve and MAP's objective curve (None when not run)."""
+    completions = {"one-pass": timer.run("masked_mse", lambda: complete_one_pass(model.reconstruct, x, mask))}
+    iterative = map_objective = None
+    methods = config.completion_methods
+    if "iterative" in methods:
+        iterative = timer.run("masked_mse_iterative",
+                              lambda: complete_iterative(model.reconstruct, x, mask, config.iterative_steps))
+        completions["iterative"] = iterative.completion
+    if "prior-search" in methods or "map" in methods:
+        z_search = sample_latents(gmm, config.completion_samples, derived_seed(seed, "completion-samples"))
+        p_search = timer.run("decode_completion_samples", lambda: model.decode(z_search))
+        prior = timer.run("masked_mse_prior_search",
+                          lambda: complete_prior_search(x, mask, p_search, chunk_size=config.chunk_size))
+        if "prior-search" in methods:
+            completions["prior-search"] = prior.completion
+        if "map" in methods:  # starts from each image's best prior-search sample
+            refined = timer.run("masked_mse_map", lambda: complete_map(
+                model.decoder, gmm, x, mask, z_search[prior.best_sample], steps=config.map_steps,
+                step_size=config.map_step_size, latent_activation=latent_activation, chunk_size=config.chunk_size))
+            completions["map"] = refined.completion
+            map_objective = [float(v) for v in refined.objective]
+    curve = None if iterative is None else {"steps": list(range(1, config.iterative_steps + 1)),
+                                            "values": [float(v) for v in iterative.masked_mse]}
+    return completions, curve, map_objective
+
+
+def _fit_gmm(z_train, y_train, config: EvalConfig, seed: int, timer: _Timer):
+    """The latent GMM prior of log p(x), on every training latent or a class-balanced subset."""
+    fit_idx = (np.arange(len(z_train)) if config.gmm_subset is None
+               else class_balanced_subset(y_train, config.gmm_subset, derived_seed(seed, "gmm-subset")))
+    gmm = timer.run("gmm_fit", lambda: fit_latent_gmm(
+        z_train[fit_idx], n_components=config.gmm_components, covariance_type=config.gmm_covariance,
+        seed=derived_seed(seed, "gmm-fit")))
+    return gmm, len(fit_idx)
+
+
 def compute_metrics(
     model: InferenceModel,
     splits: DataSplits,
@@ -92,63 +130,22 @@ def compute_metrics(
     z_train = timer.run("encode_train", lambda: model.encode(train.x))
     z_test = timer.run("encode_test", lambda: model.encode(test.x))
     x_hat = timer.run("reconstruct_test", lambda: model.decode(z_test))
+    metrics = {"bce": timer.run("bce", lambda: bce(test.x, x_hat))}
 
-    metrics: dict[str, float] = {}
-    metrics["bce"] = timer.run("bce", lambda: bce(test.x, x_hat))
-
-    mask = make_mask(config.mask, fraction=config.mask_fraction, seed=seed, height=height, width=width)
-    completion = timer.run("masked_mse", lambda: complete_one_pass(model.reconstruct, test.x, mask))
-    completions = {"one-pass": completion}
-    iterative = None
-    if "iterative" in config.completion_methods:
-        iterative = timer.run(
-            "masked_mse_iterative", lambda: complete_iterative(model.reconstruct, test.x, mask, config.iterative_steps)
-        )
-        completions["iterative"] = iterative.completion
-
-    fit_idx = (
-        np.arange(len(z_train))
-        if config.gmm_subset is None
-        else class_balanced_subset(train.y, config.gmm_subset, derived_seed(seed, "gmm-subset"))
-    )
-    gmm = timer.run(
-        "gmm_fit",
-        lambda: fit_latent_gmm(
-            z_train[fit_idx],
-            n_components=config.gmm_components,
-            covariance_type=config.gmm_covariance,
-            seed=derived_seed(seed, "gmm-fit"),
-        ),
-    )
+    gmm, gmm_fit_images = _fit_gmm(z_train, train.y, config, seed, timer)
     z_samples = sample_latents(gmm, config.num_samples, derived_seed(seed, "gmm-sample"))
     p_samples = timer.run("decode_samples", lambda: model.decode(z_samples))
     metrics["log_likelihood"] = timer.run(
-        "log_likelihood", lambda: log_likelihood(test.x, p_samples, chunk_size=config.chunk_size)
-    )
+        "log_likelihood", lambda: log_likelihood(test.x, p_samples, chunk_size=config.chunk_size))
 
-    map_objective = None
-    if {"prior-search", "map"} & set(config.completion_methods):
-        z_search = sample_latents(gmm, config.completion_samples, derived_seed(seed, "completion-samples"))
-        p_search = timer.run("decode_completion_samples", lambda: model.decode(z_search))
-        prior = timer.run("masked_mse_prior_search",
-                          lambda: complete_prior_search(test.x, mask, p_search, chunk_size=config.chunk_size))
-        if "prior-search" in config.completion_methods:
-            completions["prior-search"] = prior.completion
-        if "map" in config.completion_methods:  # starts from each image's best prior-search sample
-            refined = timer.run("masked_mse_map", lambda: complete_map(
-                model.decoder, gmm, test.x, mask, z_search[prior.best_sample], steps=config.map_steps,
-                step_size=config.map_step_size, latent_activation=latent_activation, chunk_size=config.chunk_size))
-            completions["map"] = refined.completion
-            map_objective = [float(v) for v in refined.objective]
+    mask = make_mask(config.mask, fraction=config.mask_fraction, seed=seed, height=height, width=width)
+    completions, iterative_curve, map_objective = _completions(
+        model, test.x, mask, gmm, config, seed, latent_activation, timer)
     completion_mse = {name: float(masked_mse(test.x, c, mask)) for name, c in completions.items()}
     metrics["masked_mse"] = completion_mse["one-pass"]
 
-    metrics["classification_error"] = timer.run(
-        "classification_error",
-        lambda: classification_error(
-            z_train, train.y, z_test, test.y, seed=derived_seed(seed, "classifier"), max_iter=config.classifier_max_iter
-        ),
-    )
+    metrics["classification_error"] = timer.run("classification_error", lambda: classification_error(
+        z_train, train.y, z_test, test.y, seed=derived_seed(seed, "classifier"), max_iter=config.classifier_max_iter))
 
     if artifacts is not None:
         shown = slice(0, FIGURE_IMAGES)
@@ -166,17 +163,9 @@ def compute_metrics(
 
     baseline_results = {}
     if "gmm-pixels" in baselines:
-        baseline_results["gmm_pixels_log_likelihood"] = timer.run(
-            "gmm_pixels",
-            lambda: pixel_gmm_log_likelihood(
-                train.x,
-                test.x,
-                n_components=config.gmm_components,
-                num_samples=config.num_samples,
-                seed=derived_seed(seed, "gmm-pixels"),
-                chunk_size=config.chunk_size,
-            ),
-        )
+        baseline_results["gmm_pixels_log_likelihood"] = timer.run("gmm_pixels", lambda: pixel_gmm_log_likelihood(
+            train.x, test.x, n_components=config.gmm_components, num_samples=config.num_samples,
+            seed=derived_seed(seed, "gmm-pixels"), chunk_size=config.chunk_size))
 
     return {
         "dataset": splits.spec.name,
@@ -184,18 +173,16 @@ def compute_metrics(
         "metrics": {key: float(value) for key, value in metrics.items()},
         "completion": completion_mse,
         "map_objective": map_objective,
-        "masked_mse_iterative": None
-        if iterative is None
-        else {"steps": list(range(1, config.iterative_steps + 1)), "values": [float(v) for v in iterative.masked_mse]},
+        "masked_mse_iterative": iterative_curve,
         "baselines": baseline_results,
         "protocol": {
-            **{key: value for key, value in vars(config).items()},
+            **vars(config),
             "masked_pixels": int(mask.sum()),
-            "gmm_fit_images": int(len(fit_idx)),
+            "gmm_fit_images": gmm_fit_images,
             "gmm_converged": bool(gmm.converged_),
             "log_likelihood_estimator": "logsumexp_s log p(x|z_s) - log S (S = num_samples)",
             "sample_probability_clip": PROBABILITY_CLIP,
-            "bce_probability_clip": 1e-7,
+            "bce_probability_clip": BCE_CLIP,
             "test_images": int(len(test.x)),
             "train_images": int(len(train.x)),
         },

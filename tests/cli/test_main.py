@@ -123,3 +123,8 @@ def test_evaluate_then_report_from_the_command_line(capsys, trained_run):
     assert (trained_run / "report.html").is_file() and (trained_run / "figures").is_dir()
     code, out, _ = run_cli(capsys, "report", trained_run)
     assert code == 0 and str(trained_run / "report.html") in out
+
+
+def test_resume_refuses_config_changes(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "train", "--out", tmp_path / "run", "--resume", "--epochs", "3", "--seed", "0")
+    assert_one_line_error(code, err, "--resume", "--epochs", "--seed")

@@ -56,6 +56,13 @@ def resolve_config(args: argparse.Namespace) -> Config:
 def _cmd_train(args: argparse.Namespace) -> int:
     if args.resume and args.overwrite:
         raise RaeError("--resume and --overwrite exclude each other")
+    if args.resume:
+        given = [flag for flag, value in (("--config", args.config), ("--dataset", args.dataset),
+                                          ("--data-dir", args.data_dir), ("--epochs", args.epochs),
+                                          ("--batch-size", args.batch_size), ("--lr", args.lr),
+                                          ("--seed", args.seed), ("--set", args.set or None)) if value is not None]
+        if given:
+            raise RaeError(f"--resume continues with the run's saved config.json; drop {', '.join(given)}")
     config = None if args.resume else resolve_config(args)
     from rae.training import train
 

@@ -22,7 +22,9 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import numpy as np
 
@@ -30,34 +32,32 @@ from rae.config import Config
 from rae.errors import RunDirError
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so readers never see half a file."""
+@contextmanager
+def _atomic_file(path: Path, mode: str) -> Iterator[IO]:
+    """A handle on a temporary file beside `path` that replaces `path` only once fully
+    written, so readers never see half a file and a crash leaves the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, 0o644)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, mode) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_npz_atomic(path: Path, arrays: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with _atomic_file(path, "w") as handle:
+        handle.write(text)
+
+
+def save_npz_atomic(path: Path, arrays: dict[str, Any]) -> None:
+    with _atomic_file(path, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

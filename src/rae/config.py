@@ -109,7 +109,8 @@ class TrainConfig:
     tensorboard: bool = False
     # Masked-input training (a change of training, off by default): hide this
     # mask's pixels (right-half, bottom-half, random) in a random share of the
-    # training images while the loss still scores the whole image.
+    # training images while the loss still scores the whole image (the random
+    # mask hides eval.mask_fraction of the pixels, as in evaluation).
     input_mask: str | None = None
     input_mask_probability: float = 0.5
 

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 # TensorFlow's C++ start-up chatter would bury the one-line errors and tables.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -18,6 +19,15 @@ from rae.config import Config, parse_override, read_config_file  # noqa: E402
 from rae.errors import RaeError  # noqa: E402
 
 EXIT_USER_ERROR = 2
+# Each shortcut flag and the config field it sets (any other field: --set).
+CONFIG_FLAGS = {
+    "--dataset": "data.dataset",
+    "--data-dir": "data.data_dir",
+    "--epochs": "train.epochs",
+    "--batch-size": "train.batch_size",
+    "--lr": "train.learning_rate",
+    "--seed": "seed",
+}
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,17 +44,17 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
                        help="override any config field, e.g. --set model.decoder_l2=0.001 (repeatable)")
 
 
+def _given_config_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The config flags set on the command line, by flag name."""
+    flags = ("--config", *CONFIG_FLAGS, "--set")
+    values = {flag: getattr(args, flag.lstrip("-").replace("-", "_")) for flag in flags}
+    return {flag: value for flag, value in values.items() if value is not None and value != []}
+
+
 def resolve_config(args: argparse.Namespace) -> Config:
     config = Config.from_dict(read_config_file(args.config)) if args.config else Config()
-    flags = {
-        "data.dataset": args.dataset,
-        "data.data_dir": args.data_dir,
-        "train.epochs": args.epochs,
-        "train.batch_size": args.batch_size,
-        "train.learning_rate": args.lr,
-        "seed": args.seed,
-    }
-    overrides = {key: value for key, value in flags.items() if value is not None}
+    given = _given_config_flags(args)
+    overrides = {CONFIG_FLAGS[flag]: value for flag, value in given.items() if flag in CONFIG_FLAGS}
     overrides.update(parse_override(item) for item in args.set)
     config = config.replace(**overrides)
     from rae.data import get_spec  # deferred: importing data pulls in numpy/scipy
@@ -56,13 +66,8 @@ def resolve_config(args: argparse.Namespace) -> Config:
 def _cmd_train(args: argparse.Namespace) -> int:
     if args.resume and args.overwrite:
         raise RaeError("--resume and --overwrite exclude each other")
-    if args.resume:
-        given = [flag for flag, value in (("--config", args.config), ("--dataset", args.dataset),
-                                          ("--data-dir", args.data_dir), ("--epochs", args.epochs),
-                                          ("--batch-size", args.batch_size), ("--lr", args.lr),
-                                          ("--seed", args.seed), ("--set", args.set or None)) if value is not None]
-        if given:
-            raise RaeError(f"--resume continues with the run's saved config.json; drop {', '.join(given)}")
+    if args.resume and (given := _given_config_flags(args)):
+        raise RaeError(f"--resume continues with the run's saved config.json; drop {', '.join(given)}")
     config = None if args.resume else resolve_config(args)
     from rae.training import train
 

@@ -1,92 +1,171 @@
-"""Training throughput of the seed's RAE against this machine's float32 matmul speed.
+"""Training throughput of `rae` on one Keras backend, paired in one process.
 
-    KERAS_BACKEND=tensorflow python benchmarks/train_throughput.py
-    KERAS_BACKEND=jax        python benchmarks/train_throughput.py
+    KERAS_BACKEND=tensorflow python benchmarks/train_throughput.py [--rounds 6] [--json]
+    KERAS_BACKEND=jax        python benchmarks/train_throughput.py [--rounds 6] [--json]
 
-Prints the median samples/s of several epochs after a warm-up epoch (MNIST,
-58,000 training images, batch 200), the machine's float32 GEMM GFLOP/s measured
-in the same run at the model's own layer shapes, and the fraction of that peak
-the training step achieves. Compare only figures printed by the same run.
+This machine's speed drifts by 10-20% from minute to minute, so figures from
+different processes cannot be compared to a few percent. Here every trainer runs
+in the same process, one epoch each in turn, round after round (after a warm-up
+round that compiles everything), and each ratio is the median over rounds of the
+ratio within a round:
+
+- `rae`: the trainer exactly as `rae train` runs it (`train.fit_arguments` and
+  `train.training_callbacks`: validation, NaN guard, history, best/last
+  checkpoints and resume state every epoch), with the default config;
+- `before`: the trainer before issue #6: `steps_per_execution = 1` and two Keras
+  ModelCheckpoints (best and last) in place of `EpochCheckpoints`;
+- `peer` (JAX only): the hand-written jitted step of `peers/jax_train_step.py`.
+
+Each round also measures numpy's float32 matmul GFLOP/s at the model's own layer
+shapes, the ceiling the achieved model GFLOP/s is compared with.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_peak import matmul_gflops, model_flops_per_sample  # noqa: E402
 from rae.config import Config  # noqa: E402
-from rae.data import load_splits  # noqa: E402
-from rae.training import train  # noqa: E402
-
-
-def model_flops_per_sample(config: Config) -> float:
-    """Multiply-adds of the Dense layers, x2 for FLOPs, x3 for forward + backward."""
-    sizes = (config.model.input_dim, *config.model.hidden_units, config.model.latent_dim,
-             *reversed(config.model.hidden_units), config.model.input_dim)
-    forward = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return 3.0 * forward
-
-
-def matmul_gflops(config: Config, batch: int, repeats: int = 200) -> float:
-    """float32 GEMM GFLOP/s of numpy's BLAS at the model's (batch x in) @ (in x out) shapes."""
-    sizes = (config.model.input_dim, *config.model.hidden_units, config.model.latent_dim,
-             *reversed(config.model.hidden_units), config.model.input_dim)
-    rng = np.random.default_rng(0)
-    pairs = [(rng.random((batch, a), dtype=np.float32), rng.random((a, b), dtype=np.float32))
-             for a, b in zip(sizes[:-1], sizes[1:])]
-    flops = sum(2 * batch * a.shape[1] * b.shape[1] for a, b in pairs)
-    for a, b in pairs:  # warm-up
-        a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        for a, b in pairs:
-            a @ b
-    return flops * repeats / (time.perf_counter() - start) / 1e9
+from rae.data import DataSplits, load_splits  # noqa: E402
+from rae.rundir import RunDir, create_run_dir  # noqa: E402
+from rae.training.callbacks import EpochCheckpoints  # noqa: E402
+from rae.training.trainer import build_compiled_model, fit_arguments, training_callbacks  # noqa: E402
 
 
 class EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
+    """Placed last, so that its epoch spans every other callback's epoch-end work (checkpoints)."""
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
+        self.seconds = time.perf_counter() - self.start
+
+
+class KerasTrainer:
+    """`rae`'s own model, fit arguments and callbacks, one epoch per call."""
+
+    def __init__(self, config: Config, splits: DataSplits, workdir: Path, *, before_issue_6: bool = False) -> None:
+        keras.utils.set_random_seed(config.seed)
+        steps_per_epoch = -(-len(splits.train.x) // config.train.batch_size)
+        self.model = build_compiled_model(config, steps_per_epoch)
+        run = create_run_dir(workdir, config)
+        self.callbacks = training_callbacks(config, run, resuming=False)
+        if before_issue_6:
+            self.callbacks = callbacks_before_issue_6(self.callbacks, run)
+        self.fit_arguments = fit_arguments(config, splits)
+        self.samples_per_epoch = len(splits.train.x)
+        self.epoch = 0
+
+    def run_epoch(self) -> float:
+        timer = EpochTimer()
+        self.model.fit(**self.fit_arguments, initial_epoch=self.epoch, epochs=self.epoch + 1,
+                       callbacks=[*self.callbacks, timer], verbose=0)
+        self.epoch += 1
+        return timer.seconds
+
+
+def callbacks_before_issue_6(callbacks: list, run: RunDir) -> list:
+    """The trainer's callbacks with its checkpoints as they were before #6: two Keras
+    ModelCheckpoints, each serializing the model, in the place of `EpochCheckpoints`."""
+    before = []
+    for callback in callbacks:
+        if isinstance(callback, EpochCheckpoints):
+            before += [keras.callbacks.ModelCheckpoint(str(run.best_checkpoint), monitor="val_bce", mode="min",
+                                                       save_best_only=True),
+                       keras.callbacks.ModelCheckpoint(str(run.last_checkpoint))]
+        else:
+            before.append(callback)
+    return before
+
+
+def make_trainers(config: Config, splits: DataSplits, workdir: Path, names: list[str]) -> dict:
+    trainers = {}
+    for name in names:
+        if name == "rae":
+            trainers[name] = KerasTrainer(config, splits, workdir / name)
+        elif name == "before":
+            trainers[name] = KerasTrainer(config.replace(**{"train.steps_per_execution": 1}), splits, workdir / name,
+                                          before_issue_6=True)
+        elif name == "peer":
+            from peers.jax_train_step import PeerTrainer
+
+            trainers[name] = PeerTrainer(splits.train.x, seed=config.seed)
+    return trainers
+
+
+def paired_ratio(numerator: list[float], denominator: list[float]) -> float:
+    """Median over rounds of (samples/s of one trainer) / (samples/s of another), from epoch seconds."""
+    return statistics.median(d / n for n, d in zip(numerator, denominator))
+
+
+def summarize(seconds: dict[str, list[float]], samples: dict[str, int], peaks: list[float],
+              flops_per_sample: float) -> dict:
+    trainers = {}
+    for name, times in seconds.items():
+        per_round = [samples[name] / t for t in times]
+        trainers[name] = {
+            "samples_per_s": statistics.median(per_round),
+            "model_gflops": statistics.median(per_round) * flops_per_sample / 1e9,
+            "fraction_of_matmul": statistics.median(s * flops_per_sample / 1e9 / p for s, p in zip(per_round, peaks)),
+            "epoch_s": times,
+        }
+    ratios = {}
+    if "rae" in seconds and "before" in seconds:
+        ratios["rae_over_before"] = paired_ratio(seconds["rae"], seconds["before"])
+    if "rae" in seconds and "peer" in seconds:
+        ratios["rae_over_peer"] = paired_ratio(seconds["rae"], seconds["peer"])
+    return {"trainers": trainers, "ratios": ratios, "matmul_gflops": statistics.median(peaks)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4, help="epochs including the warm-up epoch")
-    parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=6, help="measured rounds after the warm-up round")
+    parser.add_argument("--trainers", nargs="+", choices=("rae", "before", "peer"),
+                        help="default: rae and before, plus peer on JAX")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args()
+    backend = keras.backend.backend()
+    names = args.trainers or ["rae", "before", *(["peer"] if backend == "jax" else [])]
 
-    config = Config().replace(**{"train.epochs": args.epochs, "train.steps_per_execution": args.steps_per_execution})
-    splits = load_splits("mnist", seed=0)
-    timer = EpochTimer()
+    config = Config()
+    splits = load_splits(config.data.dataset, seed=config.seed)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    peaks = []
     with tempfile.TemporaryDirectory() as tmp:
-        train(config, f"{tmp}/run", quiet=True, splits=splits, callbacks=[timer])
-
-    epoch_s = statistics.median(timer.seconds[1:])
-    samples_per_s = len(splits.train.x) / epoch_s
-    achieved = samples_per_s * model_flops_per_sample(config) / 1e9
-    peak = matmul_gflops(config, config.train.batch_size)
-    print(f"backend                 {keras.backend.backend()}")
-    print(f"steps_per_execution     {args.steps_per_execution}")
-    print(f"epoch times (s)         {', '.join(f'{s:.2f}' for s in timer.seconds)} (first is warm-up)")
-    print(f"train samples/s         {samples_per_s:,.0f}")
-    print(f"model GFLOP/s           {achieved:.1f} ({model_flops_per_sample(config) / 1e6:.2f} MFLOP/sample/step)")
-    print(f"matmul GFLOP/s (numpy)  {peak:.1f} (float32, batch {config.train.batch_size}, the model's shapes)")
-    print(f"fraction of matmul peak {achieved / peak:.2f}")
+        trainers = make_trainers(config, splits, Path(tmp), names)
+        for trainer in trainers.values():  # warm-up: compilation, first checkpoint writes
+            trainer.run_epoch()
+        for index in range(args.rounds):
+            for name, trainer in trainers.items():
+                seconds[name].append(trainer.run_epoch())
+            peaks.append(matmul_gflops(config.model, config.train.batch_size, seconds=1.0))
+            print(f"round {index + 1}/{args.rounds}: " + ", ".join(f"{n} {s[-1]:.2f} s" for n, s in seconds.items()),
+                  file=sys.stderr, flush=True)
+    samples = {name: trainer.samples_per_epoch for name, trainer in trainers.items()}
+    report = {"backend": backend, "rounds": args.rounds,
+              **summarize(seconds, samples, peaks, model_flops_per_sample(config.model))}
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"backend {backend}, {args.rounds} rounds, numpy matmul {report['matmul_gflops']:.1f} GFLOP/s")
+    for name, figures in report["trainers"].items():
+        print(f"  {name:<7} {figures['samples_per_s']:>8,.0f} samples/s  {figures['model_gflops']:6.1f} GFLOP/s  "
+              f"{figures['fraction_of_matmul']:.2f} of matmul")
+    for name, value in report["ratios"].items():
+        print(f"  {name:<16} {value:.3f}x")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,26 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def save_model_atomic(model: Any, path: Path) -> None:
+    """`model.save(path)` through a temporary `.keras` file beside `path` (Keras wants the
+    suffix), so that a kill mid-save leaves the previous checkpoint intact. No fsync: this
+    guards against interrupted processes, not power loss, and runs every epoch."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def copy_atomic(source: Path, path: Path) -> None:
+    with _atomic_file(path, "wb") as handle, open(source, "rb") as original:
+        shutil.copyfileobj(original, handle)
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())

@@ -9,6 +9,7 @@ from rae.config import Config
 from rae.errors import RunDirError, TrainingDivergedError
 from rae.rundir import RunDir
 from rae.training import train, trainer
+from rae.training.callbacks import EpochCheckpoints
 
 
 def read_history(run: RunDir):
@@ -63,6 +64,10 @@ def test_an_interrupted_run_resumes_from_the_saved_epoch(small_config, tmp_path)
     run = RunDir(path)
     assert not run.is_trained and run.backup.exists()
     assert list(read_history(run)["epoch"]) == [0, 1]
+    # The resumed run's best checkpoint only moves for a validation BCE below the logged ones.
+    checkpoints = [c for c in trainer.training_callbacks(small_config, run, resuming=True)
+                   if isinstance(c, EpochCheckpoints)]
+    assert checkpoints[0].best_so_far == pytest.approx(float(np.min(read_history(run)["val_bce"])))
 
     seen = []
 

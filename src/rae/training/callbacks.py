@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import keras
 
 from rae.errors import TrainingDivergedError
+from rae.rundir import copy_atomic, save_model_atomic
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -41,3 +43,25 @@ class LearningRateLogger(keras.callbacks.Callback):
         if logs is not None:
             optimizer = self.model.optimizer
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+class EpochCheckpoints(keras.callbacks.Callback):
+    """`last` after every epoch and `best` whenever `monitor` reaches a new minimum.
+
+    Written by hand rather than as two Keras ModelCheckpoints because those write in place
+    (a kill mid-save leaves a corrupt file) and serialize the model twice per epoch; here
+    the model is serialized once, atomically, and `best` is a copy of that file. On a
+    resumed run, `best_so_far` (from the history) keeps a worse epoch from replacing `best`.
+    """
+
+    def __init__(self, last: Path, best: Path, monitor: str = "val_bce", best_so_far: float = math.inf) -> None:
+        super().__init__()
+        self.last, self.best, self.monitor = Path(last), Path(best), monitor
+        self.best_so_far = best_so_far
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_model_atomic(self.model, self.last)
+        value = (logs or {}).get(self.monitor)
+        if value is not None and float(value) < self.best_so_far:
+            self.best_so_far = float(value)
+            copy_atomic(self.last, self.best)

@@ -18,7 +18,7 @@ from rae.errors import RunDirError
 from rae.evaluation.masks import make_mask
 from rae.model import build_autoencoder, summed_bce
 from rae.rundir import RunDir, create_run_dir, open_run_dir, read_json, write_json_atomic
-from rae.training.callbacks import LearningRateLogger, StopOnNonFiniteLoss
+from rae.training.callbacks import EpochCheckpoints, LearningRateLogger, StopOnNonFiniteLoss
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,40 @@ def build_compiled_model(config: Config, steps_per_epoch: int) -> keras.Model:
     return model
 
 
-def _callbacks(config: Config, run: RunDir, resuming: bool) -> list[keras.callbacks.Callback]:
-    run.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
+def training_callbacks(config: Config, run: RunDir, resuming: bool) -> list[keras.callbacks.Callback]:
+    """The callbacks every training run has: NaN guard, history, best/last checkpoints, resume state."""
     callbacks = [
         StopOnNonFiniteLoss(last_good=str(run.last_checkpoint)),
         LearningRateLogger(),
         # CSV before the backup: a crash between the two repeats a history row
         # on resume rather than losing one.
         keras.callbacks.CSVLogger(str(run.history), append=resuming),
-        keras.callbacks.ModelCheckpoint(str(run.best_checkpoint), monitor="val_bce", mode="min",
-                                        save_best_only=True),
-        keras.callbacks.ModelCheckpoint(str(run.last_checkpoint)),
+        EpochCheckpoints(run.last_checkpoint, run.best_checkpoint, monitor="val_bce",
+                         best_so_far=_best_val_bce_so_far(run) if resuming else math.inf),
         keras.callbacks.BackupAndRestore(str(run.backup)),
     ]
     if config.train.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run.tensorboard)))
     return callbacks
+
+
+def _best_val_bce_so_far(run: RunDir) -> float:
+    """The lowest validation BCE the history holds, so that a resumed run's `best` only improves."""
+    if not run.history.exists() or len(run.history.read_text().splitlines()) < 2:  # no epoch logged
+        return math.inf
+    return _best_epoch(run.history)[1]
+
+
+def fit_arguments(config: Config, splits: DataSplits) -> dict:
+    """The data and batching of `model.fit`, shared with the throughput benchmark so that it
+    times exactly what `train` runs."""
+    return {
+        "x": splits.train.x,
+        "y": splits.train.x,
+        "batch_size": config.train.batch_size,
+        "shuffle": True,
+        "validation_data": (splits.validation.x, splits.validation.x),
+    }
 
 
 def _progress_verbosity(quiet: bool) -> int:
@@ -123,13 +141,9 @@ def train(
 
     start = time.perf_counter()
     model.fit(
-        splits.train.x,
-        splits.train.x,
-        batch_size=config.train.batch_size,
+        **fit_arguments(config, splits),
         epochs=config.train.epochs,
-        shuffle=True,
-        validation_data=(splits.validation.x, splits.validation.x),
-        callbacks=[*callbacks, *_callbacks(config, run, resuming=resume)],
+        callbacks=[*callbacks, *training_callbacks(config, run, resuming=resume)],
         verbose=_progress_verbosity(quiet),
     )
     wall_time = time.perf_counter() - start

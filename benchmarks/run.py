@@ -29,9 +29,11 @@ BACKENDS = ("tensorflow", "jax")
 TRAINER_LABELS = {
     "rae": "rae trainer (defaults)",
     "before": "rae trainer before #6 (steps_per_execution 1)",
-    "peer": "hand-written jitted JAX step (yardstick)",
+    "fit-loop": "rae's fit loop alone (no validation, no checkpoints)",
+    "peer": "hand-written jitted JAX step (yardstick; no validation, no checkpoints)",
 }
-RATIO_LABELS = {"rae_over_before": "rae / before #6", "rae_over_peer": "rae / hand-written JAX step"}
+RATIO_LABELS = {"rae_over_before": "rae / before #6", "rae_over_peer": "rae / hand-written JAX step",
+                "fit_loop_over_peer": "rae's fit loop alone / hand-written JAX step"}
 # Issue #6's targets: TensorFlow 1.2x its own speed before the issue; the faster backend
 # (JAX here) at least as fast as the minimal hand-written step.
 RATIO_TARGETS = {("tensorflow", "rae_over_before"): 1.2, ("jax", "rae_over_peer"): 1.0}

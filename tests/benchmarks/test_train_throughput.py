@@ -30,25 +30,34 @@ def test_summarize_reports_speed_flops_and_fraction_of_the_measured_matmul():
     assert report["matmul_gflops"] == 50.0
 
 
-def test_the_keras_trainer_runs_rae_training_epoch_by_epoch(small_config, tmp_path):
-    """Each measured epoch is one epoch of `train`'s own fit with its own callbacks."""
+def test_the_keras_trainer_runs_rae_training_and_times_the_second_epoch_of_each_fit(small_config, tmp_path):
+    """Each measured epoch is an epoch of `train`'s own fit with its own callbacks, past fit's set-up."""
     config = small_config.replace(**{"data.train_limit": 400})
-    trainer = throughput.KerasTrainer(config, load_config_splits(config), tmp_path / "run")
+    trainer = throughput.keras_trainer("rae", config, load_config_splits(config), tmp_path)
     seconds = [trainer.run_epoch(), trainer.run_epoch()]
-    assert all(s > 0 for s in seconds)
-    run = tmp_path / "run"
+    assert all(0 < s < 60 for s in seconds)
+    run = tmp_path / "rae"
     history = np.genfromtxt(run / "history.csv", delimiter=",", names=True, ndmin=1)
     assert {"val_bce", "learning_rate"} <= set(history.dtype.names)  # validation and LR logging ran
     assert (run / "checkpoints" / "best.keras").is_file() and (run / "checkpoints" / "last.keras").is_file()
-    assert trainer.epoch == 2
-    assert trainer.model.optimizer.iterations.numpy() == 2 * 2  # 400 images / batch 200, two epochs
+    assert history["epoch"][-1] == 3 and trainer.epoch == 4  # two calls, two epochs each
+    assert trainer.model.optimizer.iterations.numpy() == 4 * 2  # 400 images / batch 200
 
 
 def test_the_before_trainer_checkpoints_as_before_issue_6(small_config, tmp_path):
     config = small_config.replace(**{"data.train_limit": 400})
-    trainer = throughput.KerasTrainer(config, load_config_splits(config), tmp_path / "run", before_issue_6=True)
+    trainer = throughput.keras_trainer("before", config, load_config_splits(config), tmp_path)
     kinds = [type(c).__name__ for c in trainer.callbacks]
     assert "EpochCheckpoints" not in kinds and kinds.count("ModelCheckpoint") == 2
     assert kinds.index("CSVLogger") < kinds.index("ModelCheckpoint") < kinds.index("BackupAndRestore")
     trainer.run_epoch()
-    assert (tmp_path / "run" / "checkpoints" / "best.keras").is_file()
+    assert (tmp_path / "before" / "checkpoints" / "best.keras").is_file()
+    assert trainer.model.steps_per_execution == 1
+
+
+def test_the_fit_loop_trainer_trains_without_validation_or_callbacks(small_config, tmp_path):
+    config = small_config.replace(**{"data.train_limit": 400})
+    trainer = throughput.keras_trainer("fit-loop", config, load_config_splits(config), tmp_path)
+    assert trainer.callbacks == [] and "validation_data" not in trainer.fit_arguments
+    trainer.run_epoch()
+    assert trainer.model.optimizer.iterations.numpy() == 2 * 2 and not any(tmp_path.iterdir())

@@ -9,7 +9,6 @@ from rae.config import EvalConfig
 from rae.data import DataSplits, Split, get_spec
 from rae.evaluation.evaluate import compute_metrics, evaluate_run
 from rae.rundir import RunDir
-from rae.training import train
 
 
 class ConstantDecoderModel:

@@ -44,7 +44,12 @@ from rae.config import Config  # noqa: E402
 from rae.data import DataSplits, load_splits  # noqa: E402
 from rae.rundir import RunDir, create_run_dir  # noqa: E402
 from rae.training.callbacks import EpochCheckpoints  # noqa: E402
-from rae.training.trainer import build_compiled_model, fit_arguments, training_callbacks  # noqa: E402
+from rae.training.trainer import (  # noqa: E402
+    build_compiled_model,
+    fit_arguments,
+    steps_per_epoch,
+    training_callbacks,
+)
 
 
 TRAINERS = ("rae", "before", "fit-loop", "peer")
@@ -91,7 +96,7 @@ def keras_trainer(name: str, config: Config, splits: DataSplits, workdir: Path) 
     if name == "before":
         config = config.replace(**{"train.steps_per_execution": 1})
     keras.utils.set_random_seed(config.seed)
-    model = build_compiled_model(config, steps_per_epoch=-(-len(splits.train.x) // config.train.batch_size))
+    model = build_compiled_model(config, steps_per_epoch(config, splits))
     arguments = fit_arguments(config, splits)
     if name == "fit-loop":
         return KerasTrainer(model, {k: v for k, v in arguments.items() if k != "validation_data"}, [])

@@ -30,7 +30,12 @@ class TrainResult:
     wall_time_s: float
 
 
-def build_compiled_model(config: Config, steps_per_epoch: int) -> keras.Model:
+def steps_per_epoch(config: Config, splits: DataSplits) -> int:
+    """Batches per epoch, the last one partial: also the LR schedule's decay period."""
+    return math.ceil(len(splits.train.x) / config.train.batch_size)
+
+
+def build_compiled_model(config: Config, batches_per_epoch: int) -> keras.Model:
     """The RAE compiled with the seed's optimizer: SGD + momentum, exponential decay, clipping."""
     input_mask = None
     if config.train.input_mask is not None:
@@ -39,7 +44,7 @@ def build_compiled_model(config: Config, steps_per_epoch: int) -> keras.Model:
                               input_mask_probability=config.train.input_mask_probability)
     schedule = keras.optimizers.schedules.ExponentialDecay(
         initial_learning_rate=config.train.learning_rate,
-        decay_steps=steps_per_epoch,
+        decay_steps=batches_per_epoch,
         decay_rate=config.train.lr_decay_per_epoch,
     )
     optimizer = keras.optimizers.SGD(
@@ -136,8 +141,7 @@ def train(
     keras.utils.set_random_seed(config.seed)
     if splits is None:
         splits = load_config_splits(config)
-    steps_per_epoch = math.ceil(len(splits.train.x) / config.train.batch_size)
-    model = build_compiled_model(config, steps_per_epoch)
+    model = build_compiled_model(config, steps_per_epoch(config, splits))
 
     start = time.perf_counter()
     model.fit(
